@@ -1,0 +1,31 @@
+# One command to set up and run the app, one to run the tests (see README).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test bench
+run: $(VENV)/.ready
+	$(PY) app.py
+
+test: $(VENV)/.dev-ready /usr/bin/chromium
+	$(PY) -m pytest
+
+bench: $(VENV)/.dev-ready
+	$(PY) benchmarks/seed_eval.py
+	$(PY) benchmarks/cmrc.py
+
+$(VENV)/.ready: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e .
+	touch $@
+
+# torch is pinned to the CPU build before sentence-transformers can pull a CUDA one.
+$(VENV)/.dev-ready: $(VENV)/.ready
+	$(VENV)/bin/pip install -q torch==2.13.0
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+# Browser tests drive Debian's Chromium through Playwright (its own browser download fails here).
+/usr/bin/chromium:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
