@@ -20,3 +20,7 @@ class StaleIndexError(IndexLoadError):
 
 class QuestionError(RagError):
     """The question cannot be asked as given (empty, only symbols…)."""
+
+
+class EmbedderError(RagError):
+    """The embedding model cannot be loaded (no such local folder, not cached, hub unreachable…)."""
