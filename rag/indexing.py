@@ -1,0 +1,99 @@
+"""Build the index for a corpus: ``build_index(corpus_path, index_dir, config)``.
+
+corpus → cleaned documents → passages → jieba tokens → BM25, and passages → embeddings →
+FAISS; written atomically by ``rag.index_store.save_index``. ``ensure_index`` rebuilds only
+when the index is missing, unreadable, built by another embedder or older than the corpus.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.config import Config
+from rag.corpus import corpus_fingerprint, load_corpus, user_dictionary
+from rag.dense_index import DenseIndex
+from rag.embedding import Embedder, embed_passages_batched, load_embedder
+from rag.errors import CorpusError, IndexLoadError
+from rag.index_store import Manifest, is_stale, load_index, read_manifest, save_index
+from rag.lexical_index import LexicalIndex
+from rag.passages import build_passages, retrieval_text
+from rag.tokenization import Tokenizer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    manifest: Manifest
+    warnings: tuple[str, ...]  # what loading the corpus skipped or doubted
+
+
+def build_index(
+    corpus_path: Path,
+    index_dir: Path,
+    config: Config,
+    embedder: Embedder | None = None,
+    progress: bool = True,
+) -> BuildReport:
+    """Read, clean, split, tokenise and embed the corpus; write the index atomically."""
+    started = time.perf_counter()
+    corpus = load_corpus(Path(corpus_path))
+    passages = [passage for document in corpus.documents for passage in build_passages(document, config)]
+    if not passages:
+        raise CorpusError(f"{corpus_path} has no text to index: every document came out empty.")
+    texts = [retrieval_text(passage) for passage in passages]
+    tokenizer = Tokenizer(
+        (*config.user_dict_terms, *user_dictionary(Path(corpus_path))),
+        single_chars=config.tokenizer_single_chars,
+    )
+    lexical = LexicalIndex.build([tokenizer.tokenize(text) for text in texts], k1=config.bm25_k1, b=config.bm25_b)
+    embedder = embedder if embedder is not None else load_embedder(config.embedder)
+    vectors = embed_passages_batched(embedder, texts, config.embed_batch_size, progress=progress)
+    dense = DenseIndex.build(
+        vectors,
+        exact_max=config.exact_search_max_passages,
+        hnsw_m=config.hnsw_m,
+        ef_construction=config.hnsw_ef_construction,
+        ef_search=config.hnsw_ef_search,
+    )
+    manifest = save_index(
+        Path(index_dir),
+        documents=corpus.documents,
+        passages=passages,
+        dense=dense,
+        lexical=lexical,
+        tokenizer=tokenizer,
+        embedder=embedder,
+        corpus_fingerprint=corpus_fingerprint(Path(corpus_path)),
+        config=config,
+        build_started=started,
+    )
+    return BuildReport(manifest, corpus.warnings)
+
+
+def index_problem(corpus_path: Path, index_dir: Path, config: Config) -> str | None:
+    """Why the index must be (re)built, or ``None`` when it is usable for this corpus and embedder."""
+    try:
+        manifest = read_manifest(Path(index_dir))
+        if manifest.embedder != config.embedder:
+            return f"the index was built with embedder {manifest.embedder!r}, the configuration asks for {config.embedder!r}"
+        if is_stale(manifest, corpus_fingerprint(Path(corpus_path))):
+            return "the corpus changed after the index was built"
+        load_index(Path(index_dir), embedder_name=config.embedder)
+    except IndexLoadError as error:
+        return str(error)
+    return None
+
+
+def ensure_index(
+    corpus_path: Path, index_dir: Path, config: Config, embedder: Embedder | None = None
+) -> bool:
+    """Build the index when it is missing, damaged, for another embedder or stale; True if built."""
+    problem = index_problem(corpus_path, index_dir, config)
+    if problem is None:
+        return False
+    log.warning("Building the index in %s: %s", index_dir, problem)
+    build_index(corpus_path, index_dir, config, embedder=embedder)
+    return True

@@ -1,0 +1,143 @@
+"""The question-answering service as a library: ``Pipeline.load(index_dir)``, then ``ask`` / ``search``.
+
+``ask`` retrieves passages (hybrid BM25 + FAISS), extracts the shortest answering span from
+the best of them, and returns it with numbered citations — or no answer and a message when
+the passages do not answer the question. ``search`` returns ranked passages for staff.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from rag.citations import cite
+from rag.config import Config
+from rag.embedding import Embedder, load_embedder
+from rag.extraction import AnswerExtractor
+from rag.index_store import StoredIndex, load_index
+from rag.models import Answer, Citation, Document, Hit, Result, SearchFilters
+from rag.retrieval import Retriever
+from rag.segmentation import split_sentences
+from rag.user_input import prepare_query
+
+NO_ANSWER = "资料中没有找到这个问题的答案。下面是可能相关的段落。"
+
+
+class Pipeline:
+    """One loaded index with its embedder and reader; read-only, so threads may share it."""
+
+    def __init__(self, index: StoredIndex, embedder: Embedder, config: Config) -> None:
+        self.index = index
+        self.config = config
+        self.retriever = Retriever(index, embedder, config)
+        self.extractor = AnswerExtractor(config, user_dict_lines=index.tokenizer.user_dict_lines)
+        self._documents = {document.doc_id: document for document in index.documents}
+
+    @classmethod
+    def load(
+        cls, index_dir: Path, config: Config | None = None, embedder: Embedder | None = None
+    ) -> Pipeline:
+        """Load and verify ``index_dir``; the question embedder is the one the index was built with.
+
+        Raises ``IndexLoadError`` (with the command that rebuilds it) for a missing, damaged or
+        mismatched index.
+        """
+        config = config if config is not None else Config()
+        index = load_index(Path(index_dir), embedder_name=embedder.name if embedder is not None else None)
+        if embedder is None:
+            embedder = load_embedder(index.manifest.embedder)
+        config = replace(config, embedder=index.manifest.embedder)
+        return cls(index, embedder, config)
+
+    def warm_up(self) -> None:
+        """Load models and dictionaries now, so the first user does not wait for them."""
+        self.index.tokenizer.warm_up()
+        self.extractor.warm_up()
+        self.retriever.embedder.embed_queries(["预热"])
+
+    @property
+    def tokenizer(self):
+        return self.index.tokenizer
+
+    @property
+    def documents(self) -> tuple[Document, ...]:
+        return self.index.documents
+
+    def document(self, doc_id: str) -> Document:
+        try:
+            return self._documents[doc_id]
+        except KeyError:
+            raise KeyError(f"No document {doc_id!r} in this index.") from None
+
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        mode: str = "hybrid",
+    ) -> list[Hit]:
+        """The ``k`` best passages for ``query`` (keywords or a sentence), best first.
+
+        Raises ``QuestionError`` for a query with nothing to search for.
+        """
+        prepared = prepare_query(query, self.config.max_question_chars)
+        return self.retriever.search(prepared.text, self._k(k), mode=mode, filters=filters)
+
+    def ask(self, question: str, k: int | None = None, mode: str = "hybrid") -> Result:
+        """Answer ``question`` from the corpus, with up to ``k`` supporting passages and citations."""
+        prepared = prepare_query(question, self.config.max_question_chars)
+        notes = (f"问题太长，只使用了前 {self.config.max_question_chars} 个字。",) if prepared.truncated else ()
+        depth = max(self._k(k), self.config.answer_passages)
+        hits = self.retriever.search(prepared.text, depth, mode=mode)
+        answer = self.extractor.extract(prepared.text, hits)
+        if answer is not None and answer.score < self.config.answer_min_score:
+            answer = None
+        hits = _top_with_answer(hits, self._k(k), answer.passage_id if answer else None)
+        citations = tuple(
+            self.citation(hit, number, quote=_answer_quote(answer, hit), query=prepared.text)
+            for number, hit in enumerate(hits, start=1)
+        )
+        return Result(
+            question=prepared.text,
+            answer=answer,
+            hits=tuple(hits),
+            citations=citations,
+            message="" if answer is not None else NO_ANSWER,
+            notes=notes,
+        )
+
+    def citation(self, hit: Hit, number: int, quote: str | None = None, query: str = "") -> Citation:
+        """Citation ``[number]`` for ``hit``, quoting ``quote`` or the passage sentence closest to ``query``."""
+        if quote is None:
+            quote = self._closest_sentence(hit, query)
+        return cite(number, hit.passage, self.document(hit.passage.doc_id), quote)
+
+    def _closest_sentence(self, hit: Hit, query: str) -> str:
+        sentences = split_sentences(hit.passage.text)
+        if not sentences:
+            return hit.passage.text
+        words = set(self.index.tokenizer.tokenize(query)) if query else set()
+        return max(
+            sentences,
+            key=lambda s: len(words.intersection(self.index.tokenizer.tokenize(s.text))),
+        ).text
+
+    def _k(self, k: int | None) -> int:
+        k = k if k is not None else self.config.top_k
+        if k <= 0:
+            raise ValueError(f"k must be a positive number of passages, got {k}.")
+        return k
+
+
+def _answer_quote(answer: Answer | None, hit: Hit) -> str | None:
+    if answer is not None and hit.passage.passage_id == answer.passage_id:
+        return answer.sentence
+    return None
+
+
+def _top_with_answer(hits: list[Hit], k: int, passage_id: str | None) -> list[Hit]:
+    """The first ``k`` hits, the answer's passage always among them (it takes the last place)."""
+    top = hits[:k]
+    if passage_id is None or any(hit.passage.passage_id == passage_id for hit in top):
+        return top
+    answer_hit = next(hit for hit in hits if hit.passage.passage_id == passage_id)
+    return [*top[:-1], answer_hit]

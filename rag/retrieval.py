@@ -1,0 +1,99 @@
+"""Hybrid passage retrieval: ``Retriever.search(query, k, mode, filters) -> list[Hit]``.
+
+BM25 over jieba tokens and FAISS over embeddings each return ``config.candidates`` passages;
+``rag.fusion.fuse`` merges the two rankings. ``mode`` picks one ranker alone ("lexical",
+"semantic") or both ("hybrid"). Filters narrow the candidates to documents, newspapers or a
+date range before the top ``k`` are cut.
+"""
+from __future__ import annotations
+
+from rag.config import Config
+from rag.embedding import Embedder
+from rag.fusion import fuse
+from rag.index_store import StoredIndex
+from rag.models import Document, Hit, SearchFilters
+
+MODES = ("hybrid", "lexical", "semantic")
+
+
+class Retriever:
+    """Searches one loaded index; read-only after construction, so safe to share between threads."""
+
+    def __init__(self, index: StoredIndex, embedder: Embedder, config: Config) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.config = config
+        self._documents = {document.doc_id: document for document in index.documents}
+
+    def search(
+        self, query: str, k: int, mode: str = "hybrid", filters: SearchFilters | None = None
+    ) -> list[Hit]:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}.")
+        if k <= 0:
+            raise ValueError(f"k must be positive, got {k}.")
+        allowed = self._allowed(filters)
+        if allowed is not None and not allowed:
+            return []
+        # With a filter, look deeper so that k allowed passages survive the cut.
+        depth = self.config.candidates if allowed is None else len(self.index.passages)
+        depth = max(depth, k)
+        lexical = self._lexical(query, depth) if mode != "semantic" else []
+        dense = self._dense(query, depth) if mode != "lexical" else []
+        if allowed is not None:
+            lexical = [(i, s) for i, s in lexical if i in allowed]
+            dense = [(i, s) for i, s in dense if i in allowed]
+        if mode == "lexical":
+            ranking = lexical
+        elif mode == "semantic":
+            ranking = dense
+        else:
+            ranking = fuse(
+                lexical,
+                dense,
+                method=self.config.fusion_method,
+                rrf_k=self.config.fusion_rrf_k,
+                lexical_weight=self.config.fusion_lexical_weight,
+            )
+        lexical_scores, dense_scores = dict(lexical), dict(dense)
+        return [
+            Hit(
+                passage=self.index.passages[i],
+                score=float(score),
+                lexical=lexical_scores.get(i),
+                dense=dense_scores.get(i),
+            )
+            for i, score in ranking[:k]
+        ]
+
+    def _lexical(self, query: str, depth: int) -> list[tuple[int, float]]:
+        ids, scores = self.index.lexical.search(self.index.tokenizer.tokenize(query), depth)
+        return [(int(i), float(s)) for i, s in zip(ids, scores)]
+
+    def _dense(self, query: str, depth: int) -> list[tuple[int, float]]:
+        vector = self.embedder.embed_queries([query])
+        scores, ids = self.index.dense.search(vector, depth)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def _allowed(self, filters: SearchFilters | None) -> set[int] | None:
+        """Row numbers of the passages the filters let through; ``None`` when nothing filters."""
+        if filters is None or filters == SearchFilters():
+            return None
+        return {
+            row
+            for row, passage in enumerate(self.index.passages)
+            if _passes(self._documents[passage.doc_id], filters)
+        }
+
+
+def _passes(document: Document, filters: SearchFilters) -> bool:
+    if filters.doc_ids and document.doc_id not in filters.doc_ids:
+        return False
+    if filters.newspapers and document.newspaper not in filters.newspapers:
+        return False
+    if filters.date_from is not None and (document.date is None or document.date < filters.date_from):
+        return False
+    if filters.date_to is not None and (document.date is None or document.date > filters.date_to):
+        return False
+    return True
+
