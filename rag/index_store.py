@@ -316,12 +316,18 @@ def _check_files(index_dir: Path, manifest: Manifest, hint: str) -> None:
             )
 
 
-def load_index(index_dir: Path, *, embedder_name: str | None = None) -> StoredIndex:
+def load_index(
+    index_dir: Path,
+    *,
+    embedder_name: str | None = None,
+    hnsw_ef_search: int = Config.hnsw_ef_search,
+) -> StoredIndex:
     """Read and verify an index directory written by :func:`save_index`.
 
     Args:
         embedder_name: the embedder the caller will embed questions with; ``None`` skips the
             check (then use ``manifest.embedder``).
+        hnsw_ef_search: query-time beam of an HNSW dense index (ignored for an exact one).
 
     Raises:
         IndexLoadError: missing or damaged directory, manifest or file; another format version;
@@ -356,7 +362,7 @@ def load_index(index_dir: Path, *, embedder_name: str | None = None) -> StoredIn
             Passage(**json.loads(line))
             for line in (index_dir / PASSAGES).read_text(encoding="utf-8").splitlines()
         )
-        dense = DenseIndex.load(index_dir / DENSE)
+        dense = DenseIndex.load(index_dir / DENSE, ef_search=hnsw_ef_search)
         lexical = LexicalIndex.load(index_dir / LEXICAL)
     except (ValueError, TypeError, KeyError, RuntimeError, OSError) as error:
         # json errors are ValueErrors; faiss raises RuntimeError on a file it cannot parse.

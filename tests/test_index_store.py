@@ -62,14 +62,14 @@ DOCUMENTS = [DOC_A, DOC_B]
 PASSAGES = PASSAGES_A + PASSAGES_B
 
 
-def build(index_dir, passages=PASSAGES, documents=DOCUMENTS, fingerprint="corpus-v1"):
+def build(index_dir, passages=PASSAGES, documents=DOCUMENTS, fingerprint="corpus-v1", exact_max=100):
     embedder = CharacterEmbedder()
     texts = [passage.text for passage in passages]
     return save_index(
         index_dir,
         documents=documents,
         passages=passages,
-        dense=DenseIndex.build(embedder.embed_passages(texts)),
+        dense=DenseIndex.build(embedder.embed_passages(texts), exact_max=exact_max),
         lexical=LexicalIndex.build([TOKENIZER.tokenize(text) for text in texts]),
         tokenizer=TOKENIZER,
         embedder=embedder,
@@ -119,6 +119,14 @@ def test_round_trip_keeps_everything(index_dir):
     assert stored.passages[ids[0]].passage_id == "b#p001"
     _, dense_ids = stored.dense.search(CharacterEmbedder().embed_queries(["辽源普铁外迁"]), 1)
     assert stored.passages[dense_ids[0][0]].passage_id == "a#p002"
+
+
+def test_an_hnsw_dense_index_round_trips(tmp_path):
+    build(tmp_path / "index", exact_max=1)
+    stored = load_index(tmp_path / "index", hnsw_ef_search=16)
+    assert stored.manifest.dense_kind == stored.dense.kind == "hnsw"
+    _, ids = stored.dense.search(CharacterEmbedder().embed_queries(["梅河口医药健康"]), 1)
+    assert stored.passages[ids[0][0]].passage_id == "b#p001"
 
 
 def test_staleness_compares_the_corpus_fingerprint(index_dir):
