@@ -1,0 +1,79 @@
+"""Quality and speed on the project's own questions (eval/seed_questions.jsonl) over corpus/.
+
+Usage: python benchmarks/seed_eval.py [--index DIR] [--rebuild] [--sweep]
+Builds the index into --index when missing or stale, asks every question in the three
+ranking modes, and prints recall@1/5, MRR, EM/F1, refusal accuracy and warm latency.
+--sweep prints answer quality and refusal accuracy for a range of answer thresholds.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from harness import Question, peak_memory_mb, run, table  # noqa: E402
+
+from rag.config import Config  # noqa: E402
+from rag.indexing import build_index, index_problem  # noqa: E402
+from rag.pipeline import Pipeline  # noqa: E402
+
+
+def load_questions(path: Path) -> list[Question]:
+    questions = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = json.loads(line)
+            questions.append(Question(record["id"], record["question"], tuple(record["answers"])))
+    return questions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, default=ROOT / "index")
+    parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
+    parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "seed_questions.jsonl")
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--sweep", action="store_true")
+    args = parser.parse_args()
+
+    config = Config()
+    if args.rebuild or index_problem(args.corpus, args.index, config) is not None:
+        build_index(args.corpus, args.index, config, progress=False)
+    questions = load_questions(args.questions)
+    pipeline = Pipeline.load(args.index, replace(config, answer_min_score=0.0) if args.sweep else config)
+    pipeline.warm_up()
+    run(pipeline, questions[:5])  # warm caches before timing
+
+    modes = ("hybrid", "lexical", "semantic")
+    results = [run(pipeline, questions, mode=mode) for mode in modes]
+    print(f"Seed corpus: {len(questions)} questions, index {args.index}")
+    print(table([r.summary() for r in results], labels=modes))
+    print(f"peak RSS {peak_memory_mb():.0f} MB")
+    if args.sweep:
+        _sweep(results[0])
+
+
+def _sweep(scores) -> None:
+    """Answer EM-weighted F1 vs refusal accuracy for thresholds on the answer score."""
+    print("| threshold | F1 (answerable) | answered | refusal acc |\n|---|---|---|---|")
+    for threshold in [i / 20 for i in range(0, 20)]:
+        f1 = answered = refused = n_a = n_u = 0
+        for score, answerable, value in scores.answer_scores:
+            keeps = score is not None and score >= threshold
+            if answerable:
+                n_a += 1
+                f1 += value if keeps else 0.0
+                answered += keeps
+            else:
+                n_u += 1
+                refused += not keeps
+        print(f"| {threshold:.2f} | {f1 / n_a:.3f} | {answered / n_a:.3f} | {refused / max(n_u, 1):.3f} |")
+
+
+if __name__ == "__main__":
+    main()
