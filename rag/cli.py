@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from rag.citations import format_citation
 from rag.config import Config
@@ -163,9 +163,9 @@ def _answer_lines(pipeline, lines: Iterable[str], k: int) -> Iterable[dict[str, 
             yield {"id": question_id, "line": number, "error": f"line {number}: {error}"}
 
 
-def _print_json(value: Any, stream: TextIO = sys.stdout) -> None:
-    stream.write(json.dumps(value, ensure_ascii=False) + "\n")
-    stream.flush()
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from rag.embedding import Embedder
 from rag.fusion import fuse
 from rag.index_store import StoredIndex
 from rag.models import Document, Hit, SearchFilters
+from rag.normalize import normalize
 
 MODES = ("hybrid", "lexical", "semantic")
 
@@ -71,7 +72,8 @@ class Retriever:
         return [(int(i), float(s)) for i, s in zip(ids, scores)]
 
     def _dense(self, query: str, depth: int) -> list[tuple[int, float]]:
-        vector = self.embedder.embed_queries([query])
+        # Passages are simplified Chinese; a traditional query embeds closer to them once converted.
+        vector = self.embedder.embed_queries([normalize(query)])
         scores, ids = self.index.dense.search(vector, depth)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 

@@ -1,0 +1,75 @@
+"""The rag command against the seed index: output shapes and error handling."""
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import pytest
+
+from rag.cli import main
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+
+ANSWER_KEYS = {"text", "sentence", "doc_id", "source", "passage_id", "start", "end", "score"}
+PASSAGE_KEYS = {"passage_id", "doc_id", "source", "title", "text", "start", "end", "score"}
+
+
+def _run(argv, capsys, stdin: str | None = None, monkeypatch=None):
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_batch_writes_one_exact_record_per_line_and_reports_bad_lines(seed_index, capsys, monkeypatch):
+    lines = '{"id": "a", "question": "辽源有多少家汽车零部件企业？"}\nnot json\n\n{"id": 7, "question": "哈尔滨冰雪大世界门票多少钱？"}\n{"id": "d"}\n'
+    code, out, _ = _run(["batch", "-", "--index", str(seed_index), "--top-k", "3"], capsys, lines, monkeypatch)
+    assert code == 0
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"] for r in records] == ["a", None, 7, "d"]
+    good = records[0]
+    assert set(good) == {"id", "question", "answer", "passages"}
+    assert set(good["answer"]) == ANSWER_KEYS
+    assert 1 <= len(good["passages"]) <= 3 and all(set(p) == PASSAGE_KEYS for p in good["passages"])
+    assert [p["score"] for p in good["passages"]] == sorted((p["score"] for p in good["passages"]), reverse=True)
+    assert records[1]["line"] == 2 and "line 2" in records[1]["error"]
+    assert records[2]["answer"] is None
+    assert "question" in records[3]["error"]
+
+
+def test_ask_prints_answer_and_citations(seed_index, capsys):
+    code, out, _ = _run(["ask", "长春市长是谁？", "--index", str(seed_index)], capsys)
+    assert code == 0 and "答案：" in out and "[1]" in out
+
+
+def test_ask_json_has_citations(seed_index, capsys):
+    code, out, _ = _run(["ask", "长春市长是谁？", "--index", str(seed_index), "--json"], capsys)
+    record = json.loads(out)
+    assert code == 0 and record["citations"][0]["label"].startswith("[1] ")
+
+
+def test_search_filters_by_document(seed_index, capsys):
+    code, out, _ = _run(["search", "高铁", "--index", str(seed_index), "--json", "--doc", "000_16c5753bd22f9982"], capsys)
+    hits = json.loads(out)
+    assert code == 0 and hits and {h["doc_id"] for h in hits} == {"000_16c5753bd22f9982"}
+
+
+@pytest.mark.parametrize("top_k", ["0", "-3", "100000", "x"])
+def test_bad_top_k_is_refused_by_the_parser(seed_index, capsys, top_k):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ask", "高铁", "--index", str(seed_index), "--top-k", top_k])
+    assert exit_info.value.code == 2
+
+
+def test_missing_index_says_how_to_build_it(tmp_path, capsys):
+    code, _, err = _run(["ask", "高铁", "--index", str(tmp_path / "nothing")], capsys)
+    assert code == 2 and "rag build" in err
+
+
+def test_build_from_jsonl_and_report_bad_line(tmp_path, capsys):
+    corpus = tmp_path / "docs.jsonl"
+    corpus.write_text('{"id": "a", "title": "甲", "text": "长春龙嘉国际机场向西10余分钟可达长春站。"}\n{bad\n', encoding="utf-8")
+    code, _, err = _run(["build", "--corpus", str(corpus), "--index", str(tmp_path / "idx")], capsys)
+    assert code == 2 and "line 2" in err
