@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.evaluation import exact_match, f1_score, mrr, normalize_answer, recall_at_k
+from rag.errors import QuestionError
+from rag.models import Result
 from rag.pipeline import Pipeline
 
 
@@ -59,7 +61,10 @@ def run(pipeline: Pipeline, questions: Sequence[Question], k: int = 5, mode: str
     scores = Scores(mode)
     for question in questions:
         started = time.perf_counter()
-        result = pipeline.ask(question.question, k=k, mode=mode)
+        try:
+            result = pipeline.ask(question.question, k=k, mode=mode)
+        except QuestionError:  # CMRC has two empty questions: they count as unanswered misses
+            result = Result(question.question, None, (), ())
         scores.latencies_ms.append((time.perf_counter() - started) * 1000)
         predicted = result.answer.text if result.answer is not None else ""
         if not question.answers:
