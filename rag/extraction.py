@@ -1,0 +1,902 @@
+"""Extractive reader: ``AnswerExtractor(config).extract(question, hits) -> Answer | None``.
+
+The answer is always a span copied from a passage, never generated. Steps:
+
+1. Rank the sentences of the hits by how much of the question they contain: character bigrams
+   (latin words and digit runs whole) of the normalised question found in the normalised
+   sentence, each question word weighted by its self-information in jieba's dictionary, less
+   when it occurs in many of the sentences (the topic) and more when it stands next to the
+   question word; words found earlier in the same passage give some credit, and the retrieval
+   rank a little.
+2. In the best few sentences, collect candidate spans. Mainly *slots*: a Chinese question is
+   usually its answer sentence with the answer replaced by the question word, so a clause whose
+   left neighbour matches the words just before the question word and whose right neighbour
+   matches the words just after it is the answer (``《战国无双3》是由哪两个公司合作开发的`` ↔
+   ``…是由光荣和ω-force合作开发的``). Also the clauses just before and after the matched stretch
+   (inverted sentences, definitions) and, when a date, number or name is asked for, every such
+   expression of the sentence, framed by its distance to the matched words.
+3. Clean each candidate (punctuation, copulas, half words), narrow it to the date or number
+   asked for, check names with jieba's part-of-speech tags, and pick the best by sentence rank,
+   framing and type agreement. Why / how / yes-no / description questions get the sentence.
+
+The confidence ``score`` in [0, 1] combines how much of the question the passage covers around
+the answer, how well the span is framed and whether it has the expected type; callers compare it
+with ``Config.answer_min_score``. ``None`` means the passages share too little with the question
+(or there were none, or the question has no words to look for). The constants below were tuned on the even-numbered CMRC 2018 trial questions
+(``benchmarks/reader_cmrc.py``); the odd-numbered ones are held out.
+"""
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jieba
+import jieba.posseg
+
+from rag.config import Config
+from rag.models import Answer, Hit, Sentence
+from rag.normalize import normalize
+from rag.question import STOPWORDS, AnswerType, QuestionAnalysis, analyze_question
+from rag.segmentation import split_sentences
+
+# --- scoring constants ---------------------------------------------------------------------------
+_COMMON_WORD_BITS = 4.0  # self-information (nats) a word needs before it carries weight
+_STOPWORD_WEIGHT = 0.3
+_TOPIC_DAMPING = 3.0  # exponent on the sentence-frequency discount of a question word
+_NEAR_QUESTION_WORD_BOOST = 2.0  # extra weight of the words right next to the question word
+_CONTEXT_CREDIT = 0.6  # share of credit for question words found earlier in the passage
+_RANK_PENALTY = 0.02  # per retrieval rank
+_FRAME_WEIGHT = 0.4  # share of the choice decided by how well a span is framed
+_TYPE_WEIGHT = 0.1  # … and by type agreement, for questions of a loose type
+_STRONG_TYPE_WEIGHT = 0.3  # … for dates, numbers and names
+_TYPED_FRAME = 0.5  # framing of a typed expression right next to the matched words
+_STRAY_SCALE = 12.0  # question weight inside a span that halves its framing
+_MIN_COVERAGE = 0.2  # below this share of the question's weight the passages are about something else
+
+# --- text classes ------------------------------------------------------------------------------
+_CLAUSE_BREAK = frozenset("，,；;：:。！？!?\n")
+_EDGE_JUNK = " \t\u3000，,；;：:。！？!?、…—-·"
+_OPENERS = "“‘「『《（(【〈"
+_CLOSERS = "”’」』》）)】〉"
+_LATIN_OR_DIGITS = re.compile(r"[a-z0-9]+")
+# Prepositions and copulas that frame an answer on their own (由谁 ↔ 由X, 在哪里 ↔ 在X).
+_FRAME_WORDS = frozenset("以在由被为是于从向给对把将和与跟同往到叫称")
+_COPULA = re.compile(r"[，,]?(?:是|为|乃|系|即|指|称为|叫做?)")
+_TRAILING_COPULA = re.compile(r"(?:就是|便是|是|为|乃|即|称为|叫做?)$")
+_LEADING_COPULA = re.compile(r"(?:是|为|乃|系|即|叫做|叫|称为|称)")
+# Copulas, aspect particles and a bare 一个 / 一种 before an answer (是一座古典巴洛克建筑 → 古典巴洛克建筑).
+_LEADING_FILLER = re.compile(r"(?:是|为|乃|系|即|叫做|叫|称为|称|了|着|过)?(?:一[个种座位名家所条项部只支件本首])?")
+_ENUMERATION = re.compile(r"[^、，,；;。]{1,20}(?:、|和|及|与|以及)[^、，,；;。]{1,20}")
+_NAME_JOINERS = frozenset({"·", "‧", "•", "-", "－"})
+
+# --- what typed answers look like (on normalised text) -----------------------------------------
+_NUM = r"(?:[0-9]+(?:[.,][0-9]+)*|[零〇一二两三四五六七八九十百千万亿半几数]+)"
+_CLASSIFIERS = "个位名次届座种项所家条人户只头匹艘架支枚篇首集期层间本册张场辆台件部份套块片页字节站班批股类门"
+_UNIT_WORDS = (
+    "平方公里|平方千米|平方米|公里|千米|厘米|毫米|公分|公顷|公斤|千克|美元|欧元|英镑|日元|港元|元|人次|辆次|场次|架次|"
+    "小时|分钟|秒钟|个月|周岁|岁|年|天|日|月|周|秒|倍|米|吨|克|亩|英里|英尺|英寸|磅|度|%|‰|"
+    "(?:km²|m²|km|cm|mm|kg|mil|m|g|t)(?![a-z0-9])"
+)
+_MEASURE = rf"(?:[万亿千百]{{0,2}}(?:{_UNIT_WORDS}|[{_CLASSIFIERS}])|[万亿]{{1,2}})"
+# 81.6公里, 半个多小时, 4A级, 1.35万亿元, 300余人
+_QUANTITY = rf"{_NUM}(?:个(?=[余多]?(?:小时|月|星期|钟头|工作日)))?(?:余|多)?(?:{_MEASURE}|[a-z](?=级))?级?"
+_NUMBER_PREFIX = r"(?:约为|约|大约|近|将近|超过|逾|达到|达|多达|高达|共|仅|只有|不到|不足|至少|最多|第|每[^\s，,。；]{0,4}?)?[±]?"
+_QUALIFIER = re.compile(_NUMBER_PREFIX)
+_NUMBER = re.compile(
+    rf"{_NUMBER_PREFIX}(?:{_NUM}\s*[:：比]\s*{_NUM}"  # a ratio, 1：7
+    rf"|{_QUANTITY}(?:\s*(?:[-~～—至到]|和|或)\s*{_QUANTITY})?(?:以上|以下|以内|之内|左右|内|多)?)"
+)
+_DIGIT = re.compile(r"[0-9]")
+_DATE_PART = (
+    r"(?:(?:公元前?|西元)?(?:[0-9零〇一二三四五六七八九十]+|元)年代?(?:初|底|末|中|前|后|以来|以后|以前)?"
+    r"|[0-9一二三四五六七八九十]+(?:\s*[至到~～-]\s*[0-9一二三四五六七八九十]+)?月份?(?:[0-9一二三四五六七八九十]+[日号])?"
+    r"(?:[上中下]旬|初|底|末)?"
+    r"|[0-9一二三四五六七八九十]+[日号]"
+    r"|[0-9一二三四五六七八九十]+世纪(?:[0-9]+年代)?(?:初|末|中叶|初期|中期|末期)?"
+    r"|(?:第?[一二三四1-4])季度|[上下]半年|年内|年底|年初|年末"
+    r"|今年|去年|明年|前年|后年|近年来?|本月|上月|下月|今天|明天|昨天|当天|届时"
+    r"|[春夏秋冬]季|[春夏秋冬]天|上午|下午|晚上|凌晨|中午|早上"
+    r"|[“\"]?[一二三四五六七八九十]+五[”\"]?(?:时期|期间|末期|初期|中期|末|初|期))"
+)
+# An era name (永禄, 正德) only counts before a year that a western year in brackets follows.
+_ERA = r"(?:[\u4e00-\u9fff]{2}(?=(?:元|[0-9一二三四五六七八九十]+)年\s*[（(]))"
+_PAREN = r"(?:\s*[（(][^（()）]{1,14}[）)])"
+_DATE = re.compile(
+    rf"{_ERA}?{_DATE_PART}{_PAREN}?(?:\s*(?:[至到\-—~～及和、]|以后|以前|之前|之后)?\s*{_DATE_PART}{_PAREN}?)*"
+)
+_TIME_UNITS = re.compile(r"(?:年|个月|月|周|星期|天|日|小时|钟头|分钟|秒)")
+_PHYSICAL_UNIT = re.compile(
+    r"(?:米|公里|里|厘米|毫米|公分|平方|公顷|亩|吨|斤|克|磅|英里|英尺|英寸|岁|年|月|天|小时|分钟|秒|%|‰|度|倍|元|层|人"
+    r"|km|cm|mm|kg|m|g|t)"
+)
+_DIMENSION = re.compile(r"多[大高长重远深宽快厚]")
+_PERSON_TAGS = frozenset({"nr", "nrfg", "nrt"})
+_PLACE_TAGS = frozenset({"ns", "nsf"})
+_ORG_TAGS = frozenset({"nt"})
+# jieba part-of-speech tags of what each name question asks for (谁 may be an organisation).
+_NAME_TAGS = {
+    AnswerType.PERSON: _PERSON_TAGS | _ORG_TAGS,
+    AnswerType.PLACE: _PLACE_TAGS,
+    AnswerType.ORGANIZATION: _ORG_TAGS | _PLACE_TAGS,
+}
+_NUMERIC = frozenset({AnswerType.NUMBER, AnswerType.DURATION})
+_STRONGLY_TYPED = frozenset({AnswerType.DATE, *_NUMERIC, *_NAME_TAGS})
+# Answered with the whole sentence: explanations, and lists not spelt out as an enumeration.
+_EXPLANATORY = frozenset(
+    {AnswerType.REASON, AnswerType.MANNER, AnswerType.DESCRIPTION, AnswerType.YESNO, AnswerType.LIST, AnswerType.OTHER}
+)
+
+_Word = tuple[int, int, str]  # start, end (offsets into the passage text), part-of-speech tag
+
+
+@dataclass(frozen=True)
+class _Query:
+    """The question prepared for matching: per-character weights and the keys to look up."""
+
+    analysis: QuestionAnalysis
+    weights: tuple[float, ...]  # per character of the normalised question; 0 = not looked for
+    total: float
+    keys: dict[str, tuple[int, ...]]  # bigram, single-character word or latin/digit run → starts
+
+
+@dataclass(frozen=True)
+class _SentenceMatch:
+    hit_rank: int
+    sentence: Sentence  # document offsets
+    local_start: int  # offsets into the hit's passage text
+    local_end: int
+    coverage: float  # share of the question's weight found in the sentence or the passage before
+    score: float  # ranking score: focused match, context credit, retrieval rank
+
+
+@dataclass(frozen=True)
+class _Run:
+    """A stretch of sentence characters that match question characters (question positions)."""
+
+    start: int
+    end: int
+    positions: frozenset[int]
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int  # offsets into the passage text
+    end: int
+    framing: float  # 0–1: how well the question's words frame the span
+    typed: float  # 1 has the asked type, 0.6 partly, 0.5 no type asked, 0 type missing
+
+
+@dataclass(frozen=True)
+class _Choice:
+    match: _SentenceMatch
+    span: _Span
+    preference: float
+
+
+class AnswerExtractor:
+    """Finds the shortest span of the hits that answers a question.
+
+    Args:
+        config: settings (``answer_passages``, ``reader_sentences``, ``user_dict_terms``).
+        user_dict_lines: extra words in jieba's user-dictionary format ``word [freq] [tag]``
+            (the corpus's names, places and organisations), so they match and are tagged whole.
+
+    The jieba dictionaries load on first use or on ``warm_up()``; the instance is then only
+    read, so one extractor can serve several threads.
+    """
+
+    def __init__(self, config: Config | None = None, user_dict_lines: Sequence[str] = ()) -> None:
+        self.config = config if config is not None else Config()
+        if self.config.answer_passages <= 0:
+            raise ValueError(f"answer_passages must be a positive number of hits, got {self.config.answer_passages}")
+        if self.config.reader_sentences <= 0:
+            raise ValueError(f"reader_sentences must be a positive number, got {self.config.reader_sentences}")
+        entries: list[tuple[str, int | None, str | None]] = []
+        for line in (*self.config.user_dict_terms, *user_dict_lines):
+            stripped = line.strip().lstrip("\ufeff")
+            if not stripped or stripped.startswith("#"):
+                continue
+            word, freq, tag = jieba.re_userdict.match(stripped).groups()
+            entries.append((normalize(word.strip()), int(freq) if freq else None, tag.strip() if tag else None))
+        self._user_words = tuple(entries)
+        self._tagger: jieba.posseg.POSTokenizer | None = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load the jieba dictionaries now rather than on the first question."""
+        self._pos_tokenizer()
+
+    def _pos_tokenizer(self) -> jieba.posseg.POSTokenizer:
+        tagger = self._tagger
+        if tagger is not None:
+            return tagger
+        with self._lock:
+            if self._tagger is None:
+                tokenizer = jieba.Tokenizer()
+                tokenizer.initialize()
+                for word, freq, tag in self._user_words:
+                    tokenizer.add_word(word, freq, tag)
+                tagger = jieba.posseg.POSTokenizer(tokenizer)
+                tagger.makesure_userdict_loaded()
+                self._tagger = tagger
+            return self._tagger
+
+    # --- entry point ---------------------------------------------------------------------------
+
+    def extract(self, question: str, hits: Sequence[Hit]) -> Answer | None:
+        """The best answer span in the first ``config.answer_passages`` hits.
+
+        Returns None when the hits share too little with the question (or there are none, or the
+        question has nothing to look for); otherwise an answer whose ``score`` says how sure it is
+        (compare with ``Config.answer_min_score``).
+
+        Raises:
+            QuestionError: the question is empty or only punctuation.
+        """
+        analysis = analyze_question(question, self._pos_tokenizer().tokenizer)
+        query = self._prepare(analysis)
+        hits = tuple(hits)[: self.config.answer_passages]
+        if query.total <= 0 or not hits:
+            return None
+        texts = [normalize(hit.passage.text) for hit in hits]
+        choice = self._choose(query, hits, texts)
+        if choice is None or choice.match.coverage < _MIN_COVERAGE:
+            return None
+        match, span = choice.match, choice.span
+        text = texts[match.hit_rank]
+        if analysis.answer_type in _EXPLANATORY and not (
+            analysis.answer_type is AnswerType.LIST and _ENUMERATION.search(text, span.start, span.end)
+        ):
+            span = _Span(match.local_start, match.local_end, span.framing, span.typed)
+        passage = hits[match.hit_rank].passage
+        return Answer(
+            text=passage.text[span.start : span.end],
+            sentence=match.sentence.text,
+            doc_id=passage.doc_id,
+            source=passage.source,
+            passage_id=passage.passage_id,
+            start=passage.start + span.start,
+            end=passage.start + span.end,
+            sentence_start=match.sentence.start,
+            sentence_end=match.sentence.end,
+            score=round(_confidence(match, span), 4),
+            answer_type=analysis.answer_type.value,
+        )
+
+    def _choose(self, query: _Query, hits: Sequence[Hit], texts: Sequence[str]) -> _Choice | None:
+        """The best candidate span of the best-ranked sentences."""
+        answer_type = query.analysis.answer_type
+        type_weight = _STRONG_TYPE_WEIGHT if answer_type in _STRONGLY_TYPED else _TYPE_WEIGHT
+        best: _Choice | None = None
+        for match in self._rank_sentences(query, hits, texts)[: self.config.reader_sentences]:
+            text = texts[match.hit_rank]
+            words = self._words(text, match, tagged=answer_type in _NAME_TAGS)
+            boundaries = frozenset(offset for word in words for offset in word[:2])
+            aligned = self._alignment(query, text, match.local_start, match.local_end)
+            for candidate in self._candidates(query, text, match, aligned, words):
+                span = self._trim(query, text, candidate, boundaries, aligned, match.local_start)
+                span = self._typed(query, text, span, words)
+                if span.end <= span.start:
+                    continue
+                span = self._penalize_stray(query, span, match, aligned)
+                preference = match.score * (
+                    1.0 - _FRAME_WEIGHT - type_weight + _FRAME_WEIGHT * span.framing + type_weight * span.typed
+                )
+                # Within a sentence, ties go to the shorter span: the answer, not its surroundings.
+                if (
+                    best is None
+                    or preference > best.preference + 1e-9
+                    or (
+                        abs(preference - best.preference) <= 1e-9
+                        and best.match is match
+                        and span.end - span.start < best.span.end - best.span.start
+                    )
+                ):
+                    best = _Choice(match, span, preference)
+        return best
+
+    # --- question side -------------------------------------------------------------------------
+
+    def _word_weight(self, word: str) -> float:
+        if word in STOPWORDS:
+            return _STOPWORD_WEIGHT
+        tokenizer = self._pos_tokenizer().tokenizer
+        frequency = tokenizer.FREQ.get(word) or 1
+        return max(0.5, math.log(tokenizer.total / frequency) - _COMMON_WORD_BITS)
+
+    def _prepare(self, analysis: QuestionAnalysis) -> _Query:
+        """Weigh the question's characters and list the keys to look up in sentences.
+
+        Each character carries its word's weight shared over the word's characters. Inside the
+        question word only the noun asked about (什么用途 → 用途) and the dimension of a number
+        (多高 → 高) are looked for: they help find the sentence though they frame nothing.
+        """
+        text = analysis.normalized
+        wh_start, wh_end = analysis.wh_start, analysis.wh_end
+        hints = set(range(wh_end - len(analysis.head), wh_end)) if analysis.head else set()
+        if dimension := _DIMENSION.fullmatch(analysis.wh_word):
+            hints.add(wh_start + dimension.start() + 1)
+        weights = [0.0] * len(text)
+        position = 0
+        for word in analysis.words:
+            end = position + len(word)
+            content = [index for index in range(position, end) if _is_content(text[index])]
+            if content:
+                weight = self._word_weight(word) / len(content)
+                for index in content:
+                    if not wh_start <= index < wh_end or index in hints:
+                        weights[index] = weight
+            position = end
+        keys: dict[str, list[int]] = {}
+        for match in _LATIN_OR_DIGITS.finditer(text):
+            start, end = match.span()
+            if end - start > 1 and all(weights[index] > 0 for index in range(start, end)):
+                keys.setdefault(match.group(), []).append(start)
+        for index in range(len(text) - 1):
+            if weights[index] > 0 and weights[index + 1] > 0 and _is_cjk(text[index]) and _is_cjk(text[index + 1]):
+                keys.setdefault(text[index : index + 2], []).append(index)
+        position = 0
+        for word in analysis.words:
+            if len(word) == 1 and weights[position] > 0:
+                # Single-character words, function words too: 是由 / 在 / 的 frame slots.
+                keys.setdefault(word, []).append(position)
+            position += len(word)
+        return _Query(analysis, tuple(weights), sum(weights), {key: tuple(starts) for key, starts in keys.items()})
+
+    # --- sentences -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _alignment(query: _Query, text: str, start: int, end: int) -> list[set[int]]:
+        """For each character of ``text[start:end]`` the question positions it matches.
+
+        Chinese is matched by character bigrams (and single-character question words); latin
+        words and digit runs only whole, so ``storm`` does not match ``records``.
+        """
+        matched: list[set[int]] = [set() for _ in range(end - start)]
+        keys = query.keys
+        index = start
+        while index < end:
+            if _is_latin_or_digit(text[index]):
+                run_end = index + 1
+                while run_end < end and _is_latin_or_digit(text[run_end]):
+                    run_end += 1
+                for origin in keys.get(text[index:run_end], ()):
+                    for offset in range(run_end - index):
+                        matched[index - start + offset].add(origin + offset)
+                index = run_end
+                continue
+            for size in (2, 1):
+                if index + size <= end:
+                    for origin in keys.get(text[index : index + size], ()):
+                        for offset in range(size):
+                            matched[index - start + offset].add(origin + offset)
+            index += 1
+        return matched
+
+    def _rank_sentences(self, query: _Query, hits: Sequence[Hit], texts: Sequence[str]) -> list[_SentenceMatch]:
+        """All sentences of the hits, best first.
+
+        A question word counts less the more sentences contain it: the article's topic, named in
+        the question, is often only 其 / 它 in the answer sentence, while the words next to the
+        question word say most about where the answer is. Words found earlier in the passage
+        still give some credit, as the answer sentence often leaves out what the passage is about.
+        """
+        weights = query.weights
+        found_by_sentence: list[tuple[int, Sentence, int, int, set[int]]] = []
+        for rank, (hit, text) in enumerate(zip(hits, texts)):
+            passage = hit.passage
+            for sentence in split_sentences(passage.text, offset=passage.start):
+                local_start, local_end = sentence.start - passage.start, sentence.end - passage.start
+                found = set().union(*self._alignment(query, text, local_start, local_end))
+                found_by_sentence.append((rank, sentence, local_start, local_end, found))
+        count = len(found_by_sentence)
+        frequency = [0] * len(weights)
+        for *_, found in found_by_sentence:
+            for position in found:
+                frequency[position] += 1
+        wh_start, wh_end = query.analysis.wh_start, query.analysis.wh_end
+        specific = [
+            weight
+            * (
+                (math.log(1.0 + count / max(1, frequency[index])) / math.log(1.0 + count)) ** _TOPIC_DAMPING
+                if count > 1
+                else 1.0
+            )
+            * (1.0 + _NEAR_QUESTION_WORD_BOOST * math.exp(-max(wh_start - 1 - index, index - wh_end, 0) / 3.0))
+            for index, weight in enumerate(weights)
+        ]
+        specific_total = sum(specific)
+        matches: list[_SentenceMatch] = []
+        context: set[int] = set()
+        previous_rank = -1
+        for rank, sentence, local_start, local_end, found in found_by_sentence:
+            if rank != previous_rank:
+                context, previous_rank = set(), rank
+            coverage = sum(weights[index] for index in found | context) / query.total
+            focused = sum(specific[index] for index in found) / specific_total
+            extra = sum(specific[index] for index in context - found) / specific_total
+            score = focused + _CONTEXT_CREDIT * extra - _RANK_PENALTY * rank
+            matches.append(_SentenceMatch(rank, sentence, local_start, local_end, coverage, score))
+            context |= found
+        matches.sort(key=lambda match: match.score, reverse=True)
+        return matches
+
+    def _words(self, text: str, match: _SentenceMatch, tagged: bool) -> tuple[_Word, ...]:
+        """The sentence's jieba words; part-of-speech tags ("" when not ``tagged``) cost a slower
+        pass, so only questions asking for a name pay for them."""
+        sentence = text[match.local_start : match.local_end]
+        tagger = self._pos_tokenizer()
+        pairs = (
+            ((pair.word, pair.flag) for pair in tagger.cut(sentence))
+            if tagged
+            else ((word, "") for word in tagger.tokenizer.cut(sentence))
+        )
+        words, position = [], match.local_start
+        for word, flag in pairs:
+            words.append((position, position + len(word), flag))
+            position += len(word)
+        return tuple(words)
+
+    # --- candidates ----------------------------------------------------------------------------
+
+    def _candidates(
+        self, query: _Query, text: str, match: _SentenceMatch, aligned: list[set[int]], words: Sequence[_Word]
+    ) -> list[_Span]:
+        """Candidate answer spans in one sentence, with how well the question frames each."""
+        runs = _runs(query, aligned, match.local_start)
+        spans = self._slots(query, text, match, runs)
+        spans.extend(_outside(query, text, match, runs))
+        spans.extend(self._typed_candidates(query, text, match, runs, words))
+        return spans
+
+    @staticmethod
+    def _slots(query: _Query, text: str, match: _SentenceMatch, runs: Sequence[_Run]) -> list[_Span]:
+        """Clauses between a left and a right frame.
+
+        The left frame is a run matching words before the question word, chained leftwards with
+        earlier runs matching earlier words; it is worth more the more of the left words it
+        covers and the fewer words it misses next to the question word. The right frame mirrors
+        it. A side of the question without words (谁获得了… / …是什么) is framed by a clause edge.
+        """
+        weights = query.weights
+        wh_start, wh_end = query.analysis.wh_start, query.analysis.wh_end
+        start, end = match.local_start, match.local_end
+        left_total = sum(weights[:wh_start])
+        right_total = sum(weights[wh_end:])
+
+        def left_frame(i: int) -> float:
+            before = {p for p in runs[i].positions if p < wh_start}
+            if not before or left_total <= 0:
+                return 0.0
+            missing = sum(weights[max(before) + 1 : wh_start])
+            if _light(weights, before) and left_total >= 1.0:
+                # A lone function word frames only right after matched content, or when it is a
+                # preposition right before the question word (以什么为食 ↔ 以小鱼为食).
+                framing = missing == 0 and text[runs[i].end - 1] in _FRAME_WORDS
+                follows = i > 0 and runs[i].start - runs[i - 1].end <= 2 and any(p < min(before) for p in runs[i - 1].positions)
+                if not framing and not follows:
+                    return 0.0
+            covered, lowest = set(before), min(before)
+            for k in range(i - 1, -1, -1):
+                earlier = {p for p in runs[k].positions if p < lowest}
+                if earlier:
+                    covered |= earlier
+                    lowest = min(earlier)
+            share = sum(weights[p] for p in covered) / left_total
+            return (0.5 + 0.5 * share) / (1.0 + missing / 3.0)
+
+        def right_frame(j: int) -> float:
+            after = {p for p in runs[j].positions if p >= wh_end}
+            if not after or right_total <= 0:
+                return 0.0
+            missing = sum(weights[wh_end : min(after)])
+            if _light(weights, after) and right_total >= 1.0:
+                framing = missing == 0 and text[runs[j].start] in _FRAME_WORDS
+                precedes = (
+                    j < len(runs) - 1
+                    and runs[j + 1].start - runs[j].end <= 2
+                    and any(p > max(after) for p in runs[j + 1].positions)
+                )
+                if not framing and not precedes:
+                    return 0.0
+            covered, highest = set(after), max(after)
+            for k in range(j + 1, len(runs)):
+                later = {p for p in runs[k].positions if p > highest}
+                if later:
+                    covered |= later
+                    highest = max(later)
+            share = sum(weights[p] for p in covered) / right_total
+            return (0.5 + 0.5 * share) / (1.0 + missing / 3.0)
+
+        lefts = [left_frame(i) for i in range(len(runs))]
+        rights = [right_frame(j) for j in range(len(runs))]
+        open_left = 0.8 if left_total <= 0 else 0.0
+        open_right = 0.8 if right_total <= 0 else 0.0
+        listed = query.analysis.answer_type in _NAME_TAGS
+        spans: list[_Span] = []
+        for i in [None, *range(len(runs))]:
+            left = open_left if i is None else lefts[i]
+            if i is not None and left <= 0:
+                continue
+            for j in [*range(0 if i is None else i + 1, len(runs)), None]:
+                right = open_right if j is None else rights[j]
+                if (j is not None and right <= 0) or (left <= 0 and right <= 0):
+                    continue
+                gap_start = runs[i].end if i is not None else _clause_start(text, start, runs[j].start if j is not None else end)
+                gap_end = runs[j].start if j is not None else _clause_end(text, gap_start, end)
+                for piece_start, piece_end in _clauses(text, gap_start, gap_end):
+                    # 李平、长春市长顾刚、吉林市长王吉: each item of an enumeration may be the name.
+                    items = _items(text, piece_start, piece_end) if listed else []
+                    for item_start, item_end in [(piece_start, piece_end), *(items if len(items) > 1 else [])]:
+                        # A frame counts less for each clause or list break between it and the
+                        # span; an open side does not fade, the answer runs to the clause edge.
+                        framed = left * (0.6 ** _breaks(text, gap_start, item_start) if i is not None else 1.0)
+                        framed += right * (0.6 ** _breaks(text, item_end, gap_end) if j is not None else 1.0)
+                        spans.append(_Span(item_start, item_end, framed / 2, 0.5))
+        return spans
+
+    def _typed_candidates(
+        self, query: _Query, text: str, match: _SentenceMatch, runs: Sequence[_Run], words: Sequence[_Word]
+    ) -> list[_Span]:
+        """Every date / number / name of the asked type in the sentence, framed by how close it
+        is to the question's matched words (and less for each clause or list break between)."""
+        answer_type = query.analysis.answer_type
+        start, end = match.local_start, match.local_end
+        if answer_type is AnswerType.DATE:
+            found = [m.span() for m in _DATE.finditer(text, start, end)]
+        elif answer_type in _NUMERIC:
+            found = [
+                m.span() for m in _NUMBER.finditer(text, start, end) if _DIGIT.search(m.group()) or re.search(_MEASURE, m.group())
+            ]
+        elif answer_type in _NAME_TAGS:
+            found = _names(answer_type, text, words, start, end)
+        else:
+            return []
+        anchors = [(run.start, run.end) for run in runs if sum(query.weights[p] for p in run.positions) >= 1.0]
+        starts = {word[0] for word in words}
+        spans = []
+        for span_start, span_end in found:
+            if span_start not in starts:
+                # A qualifier that ends another word goes (不仅|半个多小时); a number inside a word
+                # is none (上半年 holds no 半年).
+                qualifier = _QUALIFIER.match(text, span_start, span_end)
+                span_start = qualifier.end() if qualifier else span_start
+                if span_start not in starts:
+                    continue
+            distance = min(
+                (
+                    max(anchor_start - span_end, span_start - anchor_end, 0)
+                    + 8 * _breaks(text, min(span_end, anchor_end), max(span_start, anchor_start))
+                    for anchor_start, anchor_end in anchors
+                ),
+                default=len(text),
+            )
+            spans.append(_Span(span_start, span_end, _TYPED_FRAME * math.exp(-distance / 8.0), 0.5))
+        return spans
+
+    # --- cleaning and typing -------------------------------------------------------------------
+
+    @staticmethod
+    def _trim(
+        query: _Query, text: str, span: _Span, boundaries: frozenset[int], aligned: list[set[int]], origin: int
+    ) -> _Span:
+        """Clean a candidate's edges: punctuation, a copula or particle in front, half words.
+
+        ``boundaries`` holds the offsets where a word of the sentence starts or ends; ``aligned``
+        the question positions matched by each character of the sentence, which starts at
+        ``origin``.
+        """
+        start, end = _strip(text, span.start, span.end)
+        wh_start, wh_end = query.analysis.wh_start, query.analysis.wh_end
+
+        def only(low: int, high: int, side) -> bool:
+            return all(
+                aligned[index - origin] and all(side(p) or wh_start <= p < wh_end for p in aligned[index - origin])
+                for index in range(low, high)
+            )
+
+        # An edge inside a word: complete the word when its other part repeats question words from
+        # the far side (长春工程|学院 with 学院 from the left context); otherwise the span took half
+        # of a matched word (收藏|家) and drops it.
+        if start not in boundaries:
+            word_start = max((offset for offset in boundaries if offset < start), default=start)
+            snapped = min((offset for offset in boundaries if start < offset < end), default=start)
+            if only(word_start, start, lambda p: p >= wh_end):
+                start = word_start
+            elif any(_is_content(char) for char in text[snapped:end]):
+                start = snapped
+        if end not in boundaries:
+            word_end = min((offset for offset in boundaries if offset > end), default=end)
+            snapped = max((offset for offset in boundaries if start < offset < end), default=end)
+            if only(end, word_end, lambda p: p < wh_start):
+                end = word_end
+            elif any(_is_content(char) for char in text[start:snapped]):
+                end = snapped
+        lead = _LEADING_COPULA if query.analysis.answer_type in _NUMERIC else _LEADING_FILLER
+        if (filler := lead.match(text, start, end)) and sum(map(_is_content, text[filler.end() : end])) >= 2:
+            start = filler.end()
+        start, end = _balance_brackets(text, start, end)
+        start, end = _strip(text, start, end)
+        return _Span(start, end, span.framing, span.typed)
+
+    @staticmethod
+    def _typed(query: _Query, text: str, span: _Span, words: Sequence[_Word]) -> _Span:
+        """Narrow the span to the date or number asked for in it; check names by their tags."""
+        analysis = query.analysis
+        if analysis.answer_type in _NUMERIC:
+            number = _number_in(analysis, text, span.start, span.end)
+            if number is None:
+                return _Span(span.start, span.end, span.framing, 0.0)
+            return _Span(number[0], number[1], span.framing, number[2])
+        if analysis.answer_type is AnswerType.DATE:
+            date = _DATE.search(text, span.start, span.end)
+            if date is None:
+                return _Span(span.start, span.end, span.framing, 0.0)
+            return _Span(date.start(), date.end(), span.framing, 1.0)
+        if analysis.answer_type in _NAME_TAGS:
+            names = _names(analysis.answer_type, text, words, span.start, span.end)
+            if not names:
+                return _Span(span.start, span.end, span.framing, 0.0)
+            last = names[-1]
+            if analysis.answer_type is AnswerType.PERSON and last[1] == span.end and last[1] - last[0] >= 2:
+                # A title before a name goes (办公室主任刘楠 → 刘楠); otherwise the span stays whole,
+                # as jieba splits rare names (朱|泚) and the tagged word alone would cut them.
+                return _Span(last[0], last[1], span.framing, 1.0)
+            return _Span(span.start, span.end, span.framing, 1.0)
+        return span
+
+    @staticmethod
+    def _penalize_stray(query: _Query, span: _Span, match: _SentenceMatch, aligned: list[set[int]]) -> _Span:
+        """Lower the framing of a span holding question words found nowhere else in the sentence:
+        the answer should not swallow what the question says (a repeated subject is fine)."""
+        wh_start, wh_end = query.analysis.wh_start, query.analysis.wh_end
+        inside: set[int] = set()
+        outside: set[int] = set()
+        for offset, positions in enumerate(aligned):
+            index = match.local_start + offset
+            (inside if span.start <= index < span.end else outside).update(positions)
+        stray = sum(query.weights[p] for p in inside - outside if not wh_start <= p < wh_end)
+        return _Span(span.start, span.end, span.framing / (1.0 + stray / _STRAY_SCALE), span.typed)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _confidence(match: _SentenceMatch, span: _Span) -> float:
+    """How sure the answer is, in [0, 1]: the question's coverage around the answer, scaled by
+    how well the span is framed and whether it has the asked type."""
+    return min(1.0, max(0.0, match.coverage * (0.4 + 0.3 * span.framing + 0.3 * span.typed)))
+
+
+def _runs(query: _Query, aligned: Sequence[set[int]], origin: int) -> list[_Run]:
+    """Stretches of matched characters. Runs that only match the noun asked about are dropped:
+    it belongs to the answer (哪家漫画公司 → …DC漫画公司), not to its frame."""
+    wh_start, wh_end = query.analysis.wh_start, query.analysis.wh_end
+    runs: list[tuple[int, int, set[int]]] = []
+    for offset, positions in enumerate(aligned):
+        if not positions:
+            continue
+        index = origin + offset
+        if runs and runs[-1][1] == index:
+            runs[-1] = (runs[-1][0], index + 1, runs[-1][2] | positions)
+        else:
+            runs.append((index, index + 1, set(positions)))
+    return [
+        _Run(start, end, frozenset(positions))
+        for start, end, positions in runs
+        if any(not wh_start <= p < wh_end for p in positions)
+    ]
+
+
+def _outside(query: _Query, text: str, match: _SentenceMatch, runs: Sequence[_Run]) -> list[_Span]:
+    """The clauses just before and just after the sentence's first and last matched stretch.
+
+    Inverted sentences (瓦士本市的主街道是什么 ↔ 威斯康辛州州立公路13号是瓦士本市的主街道) and
+    definitions (什么是X ↔ X是Y) put the answer there; a copula between stretch and clause frames it.
+    """
+    if not runs:
+        return []
+    weights = query.weights
+    wh_start, wh_end = query.analysis.wh_start, query.analysis.wh_end
+    content = max(sum(weights[:wh_start]) + sum(weights[wh_end:]), 1e-9)
+    first, last = _stretch(runs, 0, text), _stretch(runs, len(runs) - 1, text)
+    spans = []
+    before = _clauses(text, match.local_start, runs[first[0]].start)
+    if before:
+        share = _share(weights, runs[first[0] : first[1] + 1], wh_start, wh_end) / content
+        copula = _TRAILING_COPULA.search(text, before[-1][0], runs[first[0]].start)
+        clause_end = copula.start() if copula else before[-1][1]
+        spans.append(_Span(before[-1][0], clause_end, 0.5 * share + 0.35 * (copula is not None), 0.5))
+    after = _clauses(text, runs[last[1]].end, match.local_end)
+    if after:
+        share = _share(weights, runs[last[0] : last[1] + 1], wh_start, wh_end) / content
+        linked = _COPULA.match(text, runs[last[1]].end) is not None
+        spans.append(_Span(*after[0], 0.5 * share + 0.35 * linked, 0.5))
+    return spans
+
+
+def _stretch(runs: Sequence[_Run], index: int, text: str) -> tuple[int, int]:
+    """First and last run of the stretch around ``runs[index]``: runs at most two characters
+    apart with no clause break between them."""
+    low = high = index
+    while low > 0 and runs[low].start - runs[low - 1].end <= 2 and not _breaks(text, runs[low - 1].end, runs[low].start):
+        low -= 1
+    while (
+        high < len(runs) - 1
+        and runs[high + 1].start - runs[high].end <= 2
+        and not _breaks(text, runs[high].end, runs[high + 1].start)
+    ):
+        high += 1
+    return low, high
+
+
+def _share(weights: Sequence[float], runs: Sequence[_Run], wh_start: int, wh_end: int) -> float:
+    """Question weight matched by ``runs``, outside the question word."""
+    found = set().union(*(run.positions for run in runs))
+    return sum(weights[p] for p in found if not wh_start <= p < wh_end)
+
+
+def _number_in(analysis: QuestionAnalysis, text: str, start: int, end: int) -> tuple[int, int, float] | None:
+    """The number in ``text[start:end]`` that fits the question best, and how well (1 or 0.6).
+
+    It fits with the asked unit (几类 → 两类), a time unit for 多久, a physical unit for 多高 /
+    多大; another number with a measure word fits partly.
+    """
+    dimension = _DIMENSION.fullmatch(analysis.wh_word) is not None
+    measured = (
+        dimension or analysis.answer_type is AnswerType.DURATION or _PHYSICAL_UNIT.search(analysis.unit) is not None
+    )
+    partial: tuple[int, int, float] | None = None
+    pattern = _number_with_unit(analysis.unit) if analysis.unit else _NUMBER
+    for match in pattern.finditer(text, start, end):
+        value = match.group()
+        if not _DIGIT.search(value) and (len(value) < 2 or not re.search(_MEASURE, value)):
+            continue  # a lone 一 / 两 inside a word (一些, 统一) is not a number
+        if analysis.answer_type is AnswerType.DURATION:
+            fits = _TIME_UNITS.search(value) is not None
+        elif analysis.unit:
+            fits = analysis.unit in value
+        elif dimension:
+            fits = _PHYSICAL_UNIT.search(value) is not None
+        else:
+            fits = True
+        if fits:
+            return match.start(), match.end(), 1.0
+        # A count with another classifier may still answer (几首歌 ↔ 5张单曲); a quantity in another
+        # physical unit does not (票价多少钱 ↔ 30分钟).
+        other_measure = measured and _PHYSICAL_UNIT.search(value) is not None
+        if partial is None and re.search(_MEASURE, value) and not other_measure:
+            partial = (match.start(), match.end(), 0.6)
+    return partial
+
+
+@lru_cache(maxsize=256)
+def _number_with_unit(unit: str) -> re.Pattern[str]:
+    """Numbers, including ones with the asked unit even when it is no common measure word."""
+    return re.compile(rf"{_NUMBER_PREFIX}{_NUM}(?:余|多)?{re.escape(unit)}|{_NUMBER.pattern}")
+
+
+def _names(answer_type: AnswerType, text: str, words: Sequence[_Word], start: int, end: int) -> list[tuple[int, int]]:
+    """Runs of words inside ``start:end`` tagged as the asked kind of name (joined by ·)."""
+    wanted = _NAME_TAGS[answer_type]
+    names: list[tuple[int, int]] = []
+    current: tuple[int, int] | None = None
+    for word_start, word_end, tag in words:
+        if word_start < start or word_end > end:
+            continue
+        joins = current is not None and word_start == current[1] and text[word_start:word_end] in _NAME_JOINERS
+        if tag in wanted or joins:
+            current = (word_start, word_end) if current is None else (current[0], word_end)
+        elif current is not None:
+            names.append(current)
+            current = None
+    if current is not None:
+        names.append(current)
+    return names
+
+
+def _is_content(char: str) -> bool:
+    return char.isalnum()
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
+
+
+def _is_latin_or_digit(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+def _light(weights: Sequence[float], positions: set[int]) -> bool:
+    """Whether the matched question positions are only function words."""
+    return sum(weights[position] for position in positions) < 1.0
+
+
+def _is_break(text: str, index: int) -> bool:
+    """Clause punctuation, except a comma or colon between digits (31,875 / 1:7)."""
+    char = text[index]
+    if char not in _CLAUSE_BREAK:
+        return False
+    if char in ",:" and 0 < index < len(text) - 1:
+        return not (text[index - 1].isdigit() and text[index + 1].isdigit())
+    return True
+
+
+def _breaks(text: str, start: int, end: int) -> int:
+    """How many clause or list breaks ``text[start:end]`` holds."""
+    return sum(1 for index in range(start, end) if text[index] == "、" or _is_break(text, index))
+
+
+def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``text[start:end]`` cut at clause punctuation; pieces without content are dropped and list
+    commas or spaces at a piece's edges are cut off."""
+    pieces, previous = [], start
+    for index in range(start, end):
+        if _is_break(text, index):
+            pieces.append((previous, index))
+            previous = index + 1
+    pieces.append((previous, end))
+    trimmed = []
+    for piece_start, piece_end in pieces:
+        while piece_start < piece_end and (text[piece_start] == "、" or text[piece_start].isspace()):
+            piece_start += 1
+        while piece_end > piece_start and (text[piece_end - 1] == "、" or text[piece_end - 1].isspace()):
+            piece_end -= 1
+        if any(_is_content(char) for char in text[piece_start:piece_end]):
+            trimmed.append((piece_start, piece_end))
+    return trimmed
+
+
+def _items(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``text[start:end]`` cut at the enumeration comma 、."""
+    pieces, previous = [], start
+    for index in range(start, end):
+        if text[index] == "、":
+            pieces.append((previous, index))
+            previous = index + 1
+    pieces.append((previous, end))
+    return [piece for piece in pieces if any(_is_content(char) for char in text[piece[0] : piece[1]])]
+
+
+def _clause_start(text: str, lower: int, position: int) -> int:
+    """Start of the clause that ends at ``position`` (not before ``lower``)."""
+    index = position
+    while index > lower and not _is_break(text, index - 1):
+        index -= 1
+    return index
+
+
+def _clause_end(text: str, position: int, upper: int) -> int:
+    """End of the clause that starts at ``position`` (not after ``upper``)."""
+    index = position
+    while index < upper and not _is_break(text, index):
+        index += 1
+    return index
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in _EDGE_JUNK:
+        start += 1
+    while end > start and text[end - 1] in _EDGE_JUNK:
+        end -= 1
+    return start, end
+
+
+def _balance_brackets(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop a bracket or quote at an edge of the span that has no partner inside it."""
+    for opener, closer in zip(_OPENERS, _CLOSERS):
+        span = text[start:end]
+        if span.endswith(opener):
+            end -= 1
+        if span.startswith(closer):
+            start += 1
+        span = text[start:end]
+        if span.count(opener) > span.count(closer) and span.startswith(opener):
+            start += 1
+        elif span.count(closer) > span.count(opener) and span.endswith(closer):
+            end -= 1
+    return start, end

@@ -1,0 +1,259 @@
+"""Question analysis for the reader: ``analyze_question(question) -> QuestionAnalysis``.
+
+Finds the question word (谁, 什么时候, 多少分钟, 哪两个公司, 啥时候, 多久…), the type of answer it
+asks for, the text left and right of it (a Chinese question is usually its answer sentence with the
+answer replaced by the question word, so these are the anchors the reader aligns) and the content
+words. Works on the ``rag.normalize.normalize``d question, so traditional characters, full-width
+forms and upper case are handled; all offsets are valid in both the original and normalised text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+import jieba
+
+from rag.errors import QuestionError
+from rag.normalize import normalize
+
+
+class AnswerType(StrEnum):
+    NUMBER = "number"  # 多少 / 几 / 多大 / 第几…, see ``QuestionAnalysis.unit``
+    DURATION = "duration"  # 多久 / 多长时间
+    DATE = "date"  # 何时 / 什么时候 / 哪年 / 几月 / 哪个时期…
+    PERSON = "person"  # 谁 / 哪位 / 什么人
+    PLACE = "place"  # 哪里 / 哪儿 / 什么地方 / 哪个城市 / 哪国
+    ORGANIZATION = "organization"  # 哪家 / 哪所 / 哪个公司 / 什么机构
+    LIST = "list"  # 哪些 / 哪几
+    REASON = "reason"  # 为什么 / 为何 / 为啥
+    MANNER = "manner"  # 怎么 / 怎样 / 如何 / 咋
+    YESNO = "yesno"  # 是否 / 吗
+    DESCRIPTION = "description"  # 什么特点 / 什么作用 / 什么影响 / 什么样: asks for a description
+    ENTITY = "entity"  # 什么 / 哪个 / 啥 (+ noun): type given by ``QuestionAnalysis.head``
+    OTHER = "other"  # no question word found
+
+
+# Question words, tried in this order; the first rule that matches at a word boundary wins.
+# A rule's pattern may end with a group named "head" (the noun asked about, kept in the span).
+_UNIT = r"(?:[个位名次届座种项所家条人年月天日岁倍米吨克元股只头匹艘架支枚篇首集期户层间本册张场辆台件部份套块片页字节站班批分秒周代度点]|分钟|小时|公里|千米|厘米|毫米|公分|平方公里|平方米|公顷|千克|公斤|美元|英里|英尺|人次|万|亿)"
+_RULES: tuple[tuple[AnswerType, str], ...] = (
+    (AnswerType.REASON, r"为什么|为何|为啥|干嘛|干吗|何故|怎么会|什么原因|啥原因"),
+    (AnswerType.DATE, r"什么时候|啥时候|什么时间|啥时间|何时|几时|何年|哪一?年|哪一?天|哪一?日|哪一?月|几月几[日号]|几月份?|几[日号]|几点钟?"
+     r"|(?:哪一?个|什么|啥)(?P<head>年代|年份|月份|时期|时代|朝代|世纪|季节|季度|阶段|日子)"),
+    (AnswerType.DURATION, r"多久|多长时间|多少时间|多少年|多少天|多少个月|多少小时|多少分钟|几年|几天|几个月|几小时|几个小时|几分钟"),
+    (AnswerType.LIST, r"哪些|哪几(?:个|种|项|位|家|所|座|类|方面)?"),
+    (AnswerType.PERSON, r"谁|哪一?位|什么人|啥人|何人|哪一?个人"),
+    (AnswerType.PLACE, r"哪里|哪儿|哪兒|何地|何处|何方|什么地方|啥地方|什么位置|在哪(?:里|儿|兒)?|哪一?国|哪一?个?(?P<head>国家|城市|省份?|地区|地方|县|市|州|区|岛|村|镇)"),
+    (AnswerType.NUMBER, rf"第(?:几|多少)|(?:多少|几){_UNIT}?|多[大高长重远深宽快厚少]"),
+    (AnswerType.MANNER, r"怎么样|怎样|如何|怎么|咋样|咋|怎"),
+    (AnswerType.YESNO, r"是否|是不是|有没有|能否|可否|能不能|会不会"),
+    (AnswerType.ENTITY, r"哪[一两二三四五六七八九十]?[个种类家所座条项部只支款本首]?|什么样?|啥|何种|何为|何物|有何|何"),
+)
+_COMPILED = tuple((answer_type, re.compile(pattern)) for answer_type, pattern in _RULES)
+_YESNO_END = re.compile(r"[吗麼么]$")
+_VERB_WITH_WEI = re.compile(r"(?:名|称|改|算|成|作|列|定|视|译|分|选|评|升|变|转|划|叫)$")
+
+# Heads that turn a generic 什么/哪个 + noun into a typed question; matched on the head's ending.
+_TYPED_HEADS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
+    (AnswerType.DATE, re.compile(r"(?:年|年代|年份|月份|时期|时代|朝代|世纪|季节|季度|时间|日期|时候)$")),
+    (AnswerType.PERSON, re.compile(r"(?:人|者|家|员|帝|王|君|后|师|手|长|官|总统|主席|教练|演员|导演|作家|皇帝)$")),
+    (AnswerType.PLACE, re.compile(r"(?:国家|国|城市|城|省|州|县|市|镇|村|岛|洲|地区|地方|位置|地点|港|河|山|湖|海)$")),
+    (AnswerType.ORGANIZATION, re.compile(r"(?:公司|企业|集团|大学|学院|学校|中学|机构|组织|部门|单位|队|俱乐部|银行|医院|党|局|委员会|协会|报社|电视台|媒体|政府|厂)$")),
+)
+
+# Heads that ask for a description rather than a thing (什么特点, 什么作用, 什么影响…).
+_DESCRIPTIVE_HEAD = re.compile(
+    r"(?:特点|特征|特色|特性|作用|功能|功效|用途|用处|好处|坏处|优点|缺点|优势|劣势|意义|意思|含义|定义|概念"
+    r"|影响|变化|区别|差别|不同|关系|联系|背景|经历|过程|情况|内容|结果|后果|表现|症状|危害|伤害|风险|问题"
+    r"|目的|目标|任务|职责|职能|责任|措施|政策|规定|要求|条件|原则|方法|方式|手段|办法|途径|举措|做法"
+    r"|贡献|成就|成绩|评价|反应|决定|变故|活动|工作|职务|职位|地位|角色|性质|状态|结构|组成|构成|原理|机制"
+    r"|味道|样子|外观|习性|性格|注意事项|规律|趋势|前景|理念|思想|观点|主张|理由|根据|依据|记录)$"
+)
+
+# A person's title right before 叫 / 是 + 什么: the question asks for the person's name.
+_PERSON_TITLE = re.compile(
+    r"(?:长|主任|书记|经理|主席|总统|总理|委员|代表|老板|作者|导演|主持人|创始人|负责人|发言人|老师|先生|女士|教练)"
+    r"(?:的名字|名字)?(?:叫做?|是|名叫|姓)$"
+)
+_RATE = re.compile(r"(?:率|比例|比重|占比|百分比)")
+
+# Words that contain a question word's characters without asking anything.
+_NOT_QUESTION_WORDS = frozenset("几乎 几何 几经 几近 几度 茶几 任何 何况 何必 何等 无论如何 哪怕".split())
+
+# A word starting with a function character is not a noun asked about (什么/为食, 什么/来).
+_NOT_HEAD_START = frozenset("为是来去了过着的得地在于和与就都也还又被把将给对从向让")
+
+_TRAILING = "？?。.!！~～…，,；; \t\r\n　"
+
+# Function words that say little about which sentence answers: low weight when matching.
+STOPWORDS = frozenset(
+    """的 了 是 在 和 与 及 或 也 都 就 还 又 而 并 被 把 将 由 于 为 以 从 对 向 到 给 让 从
+    这 那 其 该 此 之 所 等 着 过 呢 吗 么 啊 吧 呀 地 得 个 上 下 中 里 内 有 要 会 能 可 可以
+    一 一个 一些 请问 请 告诉 我 我们 你 你们 知道 想 问 下 是否 曾 已 已经 主要 大约 大概 约 共
+    之后 以后 以前 之前 时 年间 当时 目前 现在""".split()
+)
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    """What the reader needs to know about a question; offsets index ``text`` and ``normalized``."""
+
+    text: str  # the question, trimmed of white space and final punctuation
+    normalized: str  # normalize(text): same length, simplified, half-width, lower-case
+    answer_type: AnswerType
+    wh_word: str  # the question word as written in ``normalized`` ("" when none was found)
+    wh_start: int  # span of the question word (with its unit / head noun) in ``normalized``
+    wh_end: int
+    head: str  # noun the question word asks about (哪个城市 → 城市), "" when none
+    unit: str  # unit a number question asks for (多少分钟 → 分钟), "" when none
+    words: tuple[str, ...]  # jieba words of ``normalized``; they concatenate to it
+    keywords: tuple[str, ...]  # content words outside the question word, in question order
+
+    @property
+    def left(self) -> str:
+        """Normalised text before the question word: the answer sentence's left context."""
+        return self.normalized[: self.wh_start]
+
+    @property
+    def right(self) -> str:
+        """Normalised text after the question word: the answer sentence's right context."""
+        return self.normalized[self.wh_end :]
+
+
+@lru_cache(maxsize=1)
+def _default_tokenizer() -> jieba.Tokenizer:
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+def _word_starts(words: list[str]) -> set[int]:
+    starts, position = set(), 0
+    for word in words:
+        starts.add(position)
+        position += len(word)
+    return starts
+
+
+def _word_at(words: list[str], offset: int) -> str:
+    position = 0
+    for word in words:
+        if position <= offset < position + len(word):
+            return word
+        position += len(word)
+    return ""
+
+
+def _find_question_word(normalized: str, words: list[str]) -> tuple[AnswerType, re.Match[str]] | None:
+    starts = _word_starts(words)
+    for answer_type, pattern in _COMPILED:
+        for match in pattern.finditer(normalized):
+            word = _word_at(words, match.start())
+            # A question word starts a jieba word (许多高校 is not 多高) and is not 几乎 / 任何 / 哪怕.
+            if match.start() not in starts or word in _NOT_QUESTION_WORDS:
+                continue
+            if match.group() == "为什么" and _VERB_WITH_WEI.search(normalized, 0, match.start()):
+                # 更名为什么 / 称为什么 ask for a name, not a reason: the question word is 什么.
+                return AnswerType.ENTITY, re.compile("什么").match(normalized, match.start() + 1)
+            return answer_type, match
+    return None
+
+
+def _typed_head(head: str) -> AnswerType | None:
+    for answer_type, pattern in _TYPED_HEADS:
+        if pattern.search(head):
+            return answer_type
+    return None
+
+
+def _following_word(words: list[str], end: int) -> str:
+    """The jieba word that starts at ``end`` ("" when ``end`` is inside a word or at the end)."""
+    position = 0
+    for word in words:
+        if position == end:
+            return word
+        position += len(word)
+    return ""
+
+
+def _head_noun(words: list[str], end: int) -> str:
+    """The noun a 什么 / 哪个 / 哪些 asks about: the next jieba word, or the next two when only
+    the pair names a kind of thing (哪家/漫画/公司 → 漫画公司)."""
+    first = _following_word(words, end)
+    if not re.fullmatch(r"[\u4e00-\u9fff]{2,4}", first) or first in STOPWORDS or first[0] in _NOT_HEAD_START:
+        return ""
+    second = _following_word(words, end + len(first))
+    pair = first + second
+    if re.fullmatch(r"[\u4e00-\u9fff]{2,6}", pair) and _typed_head(pair) and not _typed_head(first):
+        return pair
+    return first
+
+
+def analyze_question(question: str, tokenizer: jieba.Tokenizer | None = None) -> QuestionAnalysis:
+    """Find the question word, expected answer type, anchors and content words of ``question``.
+
+    ``tokenizer`` is a ready ``jieba.Tokenizer`` (e.g. one with the corpus terms added); without one
+    a private default tokenizer is built once per process.
+
+    Raises:
+        QuestionError: the question is empty or only punctuation.
+    """
+    text = question.strip().rstrip(_TRAILING).strip()
+    if not any(char.isalnum() for char in text):
+        raise QuestionError("the question is empty or only punctuation; ask something in words")
+    normalized = normalize(text)
+    words = (tokenizer if tokenizer is not None else _default_tokenizer()).lcut(normalized)
+
+    found = _find_question_word(normalized, words)
+    head = unit = ""
+    if found is None:
+        end = len(normalized)
+        answer_type = AnswerType.YESNO if _YESNO_END.search(normalized) else AnswerType.OTHER
+        wh_start = wh_end = end
+    else:
+        answer_type, match = found
+        wh_start, wh_end = match.span()
+        if match.group().startswith("在"):
+            wh_start += 1  # 在哪: 在 is the answer's frame (在X), matched like the rest of the question
+        head = match.groupdict().get("head") or ""
+        if answer_type in (AnswerType.ENTITY, AnswerType.LIST) and not head:
+            head = _head_noun(words, wh_end)
+            wh_end += len(head)
+        if answer_type in (AnswerType.ENTITY, AnswerType.LIST) and head:
+            answer_type = _typed_head(head) or answer_type
+        if answer_type is AnswerType.ENTITY and (_DESCRIPTIVE_HEAD.search(head) or match.group() == "什么样"):
+            answer_type = AnswerType.DESCRIPTION
+        elif answer_type is AnswerType.ENTITY and not head and _PERSON_TITLE.search(normalized, 0, wh_start):
+            answer_type = AnswerType.PERSON  # 四平市长叫啥 / 办公室主任叫什么名字: a name
+        if answer_type is AnswerType.NUMBER and re.match(r"第|多少|几", match.group()):
+            unit = re.sub(r"^(?:第多少|第几|多少|几)", "", match.group())
+            if not unit:
+                following = _following_word(words, wh_end)
+                if re.fullmatch(_UNIT, following):
+                    unit, wh_end = following, wh_end + len(following)
+                elif following == "钱":
+                    unit, wh_end = "元", wh_end + 1  # 多少钱: an amount of money
+        if answer_type is AnswerType.NUMBER and not unit and _RATE.search(normalized, 0, wh_start):
+            unit = "%"  # 普及率只有多少 / 占比是多少: a percentage
+    wh_word = normalized[wh_start:wh_end]
+
+    keywords, position = [], 0
+    for word in words:
+        inside = wh_start <= position < wh_end or (position < wh_start < position + len(word))
+        if not inside and word.strip() and any(char.isalnum() for char in word) and word not in STOPWORDS:
+            keywords.append(word)
+        position += len(word)
+    return QuestionAnalysis(
+        text=text,
+        normalized=normalized,
+        answer_type=answer_type,
+        wh_word=wh_word,
+        wh_start=wh_start,
+        wh_end=wh_end,
+        head=head,
+        unit=unit,
+        words=tuple(words),
+        keywords=tuple(keywords),
+    )

@@ -1,0 +1,162 @@
+import pytest
+
+from rag.config import Config
+from rag.errors import QuestionError
+from rag.extraction import AnswerExtractor
+from rag.models import Hit, Passage
+
+# A small article: each paragraph is one passage, offsets are into DOCUMENT.
+PARAGRAPHS = (
+    "前不久，一则消息让辽源百姓奔走相告：长辽四通高铁辽源段项目取得突破性进展，81.6公里线路走向和南部新城"
+    "高铁站选址已正式落定，今年将全力推进项目预可研审批等前期工作，确保“十五五”末期建成通车。",
+    "“以前去长春谈业务，开车要一个半小时。等高铁通了，半小时直达！”在吉林启星铝业有限公司，办公室主任刘楠"
+    "对未来的憧憬写在脸上。届时，辽源到长春的时空距离将被压缩至30分钟。",
+    "1月29日上午，长春现代化都市圈建设新闻发布会召开。省发展改革委主任李平、长春市长顾刚、吉林市长王吉、"
+    "四平市市长陈德明、辽源市市长高飞5位发言人分别介绍情况。",
+    "谋划实施总投资169亿元的东辽河源头生态安全屏障工程。辽源加快推进天棚“绿氢+”标志性项目建设，预计今年二季度"
+    "将实现并网发电。辽源主动融入全省千亿级梅花鹿产业布局，全市聚焦梅花鹿、蛋品、食用菌三大特色品类。",
+    "去年全市接待游客5.2万辆次，同比增长17%。",
+)
+DOCUMENT = "\n".join(PARAGRAPHS)
+
+
+def _hits(paragraphs=PARAGRAPHS) -> list[Hit]:
+    hits, offset = [], 0
+    for number, text in enumerate(paragraphs, start=1):
+        start = DOCUMENT.index(text, offset)
+        passage = Passage(f"d1#p{number:03d}", "d1", "d1.txt", "辽源", "", number, start, start + len(text), text)
+        hits.append(Hit(passage, 1.0 / number))
+        offset = start + len(text)
+    return hits
+
+
+@pytest.fixture(scope="module")
+def extractor() -> AnswerExtractor:
+    reader = AnswerExtractor(Config(), user_dict_lines=["长辽四通高铁 nz", "高铁 n", "顾刚 nr", "刘楠 nr"])
+    reader.warm_up()
+    return reader
+
+
+def _answer(extractor: AnswerExtractor, question: str):
+    answer = extractor.extract(question, _hits())
+    assert answer is not None, question
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("辽源段高铁线路一共多长？", "81.6公里"),
+        ("东辽河源头生态安全屏障工程总投资多少？", "169亿元"),
+        ("去年全市接待游客多少辆次？", "5.2万辆次"),
+        ("同比增长多少？", "17%"),
+    ],
+)
+def test_numbers_come_with_their_unit(extractor, question, expected):
+    assert _answer(extractor, question).text == expected
+
+
+def test_durations(extractor):
+    assert _answer(extractor, "辽源到长春坐高铁要多久？").text in {"半小时", "30分钟"}
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("辽源什么时候通高铁？", "“十五五”末期"),
+        ("天棚“绿氢+”项目什么时候并网发电？", "今年二季度"),
+        ("长春现代化都市圈建设新闻发布会什么时候召开？", "1月29日上午"),
+    ],
+)
+def test_dates_and_periods(extractor, question, expected):
+    assert _answer(extractor, question).text == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("2026年1月29日发布会上谁代表长春发言？", "顾刚"),
+        ("启星铝业那位办公室主任叫啥名？", "刘楠"),
+        ("吉林市长是谁？", "王吉"),
+    ],
+)
+def test_persons(extractor, question, expected):
+    answer = _answer(extractor, question)
+    assert answer.text == expected
+    assert answer.answer_type == "person"
+
+
+def test_places(extractor):
+    assert _answer(extractor, "辽源的高铁站选在哪里？").text == "南部新城"
+
+
+def test_lists_are_the_enumeration(extractor):
+    answer = _answer(extractor, "辽源聚焦哪些特色品类？")
+    assert answer.answer_type == "list"
+    assert "梅花鹿、蛋品、食用菌" in answer.text
+
+
+def test_traditional_question(extractor):
+    assert _answer(extractor, "遼源什麼時候通高鐵？").text == "“十五五”末期"
+
+
+def test_slot_between_the_question_words_left_and_right_of_the_question_word():
+    text = "《战国无双3》是由光荣和ω-force合作开发的动作游戏，于2010年发售。"
+    passage = Passage("g#p001", "g", "g.txt", "游戏", "", 1, 0, len(text), text)
+    answer = AnswerExtractor().extract("《战国无双3》是由哪两个公司合作开发的？", [Hit(passage, 1.0)])
+    assert answer is not None
+    assert answer.text == "光荣和ω-force"
+    assert answer.answer_type == "organization"
+
+
+def test_inverted_sentence_puts_the_answer_before_the_question_words():
+    text = "威斯康辛州州立公路13号是瓦士本市的主街道。"
+    passage = Passage("w#p001", "w", "w.txt", "", "", 1, 0, len(text), text)
+    answer = AnswerExtractor().extract("瓦士本市的主街道是什么？", [Hit(passage, 1.0)])
+    assert answer is not None and answer.text == "威斯康辛州州立公路13号"
+
+
+def test_offsets_point_into_the_document(extractor):
+    for question in ("辽源段高铁线路一共多长？", "吉林市长是谁？", "辽源什么时候通高铁？", "为什么要建设生态安全屏障工程？"):
+        answer = _answer(extractor, question)
+        assert DOCUMENT[answer.start : answer.end] == answer.text
+        assert DOCUMENT[answer.sentence_start : answer.sentence_end] == answer.sentence
+        assert answer.sentence_start <= answer.start <= answer.end <= answer.sentence_end
+        assert answer.doc_id == "d1" and answer.passage_id.startswith("d1#p")
+        assert 0.0 <= answer.score <= 1.0
+
+
+def test_why_questions_get_the_sentence(extractor):
+    answer = _answer(extractor, "为什么以前去长春谈业务不方便？")
+    assert answer.answer_type == "reason"
+    assert answer.text == answer.sentence
+
+
+def test_unrelated_passages_give_no_answer(extractor):
+    assert extractor.extract("Python怎么读取JSON文件？", _hits()) is None
+    assert extractor.extract("巴黎圣母院是哪一年建成的？", _hits()) is None
+
+
+def test_an_answered_question_scores_higher_than_an_unanswerable_one(extractor):
+    answered = _answer(extractor, "辽源段高铁线路一共多长？")
+    unanswerable = extractor.extract("苹果公司的首席执行官是谁？", _hits())
+    assert unanswerable is None or unanswerable.score < Config().answer_min_score < answered.score
+
+
+def test_no_hits_no_answer(extractor):
+    assert extractor.extract("辽源什么时候通高铁？", []) is None
+
+
+def test_only_the_configured_number_of_passages_is_read():
+    reader = AnswerExtractor(Config(answer_passages=1))
+    answer = reader.extract("同比增长多少？", _hits())
+    assert answer is None or answer.passage_id == "d1#p001"
+
+
+def test_bad_settings_and_questions_are_refused(extractor):
+    with pytest.raises(ValueError, match="answer_passages"):
+        AnswerExtractor(Config(answer_passages=0))
+    with pytest.raises(ValueError, match="reader_sentences"):
+        AnswerExtractor(Config(reader_sentences=0))
+    with pytest.raises(QuestionError):
+        extractor.extract("？？", _hits())

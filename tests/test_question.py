@@ -1,0 +1,84 @@
+import pytest
+
+from rag.errors import QuestionError
+from rag.question import AnswerType, analyze_question
+
+
+@pytest.mark.parametrize(
+    ("question", "answer_type", "wh_word"),
+    [
+        ("辽源什么时候通高铁？", AnswerType.DATE, "什么时候"),
+        ("长春啥时候开通地铁", AnswerType.DATE, "啥时候"),
+        ("《长春都市圈发展规划》是哪一年印发的？", AnswerType.DATE, "哪一年"),
+        ("辽源到长春坐高铁要多久？", AnswerType.DURATION, "多久"),
+        ("长辽四通高铁辽源段线路有多长？", AnswerType.NUMBER, "多长"),
+        ("2026年1月29日发布会上谁代表长春发言？", AnswerType.PERSON, "谁"),
+        ("首届比赛在哪里举行？", AnswerType.PLACE, "哪里"),
+        ("牛车水是位于哪个国家？", AnswerType.PLACE, "哪个国家"),
+        ("辽源职院跟哪个学校合作办学？", AnswerType.ORGANIZATION, "哪个学校"),
+        ("辽源在哪些领域全面发力？", AnswerType.LIST, "哪些领域"),
+        ("为啥要建设都市圈？", AnswerType.REASON, "为啥"),
+        ("这件事咋办？", AnswerType.MANNER, "咋"),
+        ("辽源新能源产业有什么特点？", AnswerType.DESCRIPTION, "什么特点"),
+        ("MonoDevelop主要是用来开发什么的？", AnswerType.ENTITY, "什么"),
+        ("四平市长叫啥？", AnswerType.PERSON, "啥"),
+        ("高铁通车了吗？", AnswerType.YESNO, ""),
+    ],
+)
+def test_question_word_and_answer_type(question, answer_type, wh_word):
+    analysis = analyze_question(question)
+    assert analysis.answer_type is answer_type
+    assert analysis.wh_word == wh_word
+
+
+def test_left_and_right_context_around_the_question_word():
+    analysis = analyze_question("《战国无双3》是由哪两个公司合作开发的？")
+    assert analysis.answer_type is AnswerType.ORGANIZATION
+    assert analysis.left == "《战国无双3》是由"
+    assert analysis.wh_word == "哪两个公司"
+    assert analysis.head == "公司"
+    assert analysis.right == "合作开发的"
+
+
+def test_number_questions_carry_their_unit():
+    assert analyze_question("辽源有多少户汽车零部件企业？").unit == "户"
+    assert analyze_question("佩内塔获得过几次冠军？").unit == "次"
+    assert analyze_question("亲相见袜业上半年卖了多少钱？").unit == "元"
+    assert analyze_question("管道燃气普及率原先只有多少？").unit == "%"
+
+
+def test_traditional_full_width_and_mixed_latin_questions_are_normalised():
+    analysis = analyze_question("遼源什麼時候通高鐵？")
+    assert analysis.normalized == "辽源什么时候通高铁"
+    assert analysis.answer_type is AnswerType.DATE
+    latin = analyze_question("ＡＧＧ０１的實際功效有哪些？")
+    assert latin.normalized.startswith("agg01")
+    assert "agg01" in latin.keywords
+    # offsets are shared by the original and the normalised text
+    assert len(analysis.text) == len(analysis.normalized)
+
+
+def test_question_characters_inside_other_words_are_no_question_word():
+    # 许多 is not 多, 几乎 is not 几, 任何 is not 何
+    assert analyze_question("许多高校都参加了吗").answer_type is AnswerType.YESNO
+    assert analyze_question("几乎所有企业都参加了吗？").wh_word == ""
+    naming = analyze_question("医院更名为什么？")
+    assert naming.answer_type is AnswerType.ENTITY and naming.left == "医院更名为"
+
+
+def test_at_where_keeps_the_preposition_as_context():
+    analysis = analyze_question("辽源的高铁站选址在哪？")
+    assert analysis.left.endswith("在")
+    assert analysis.wh_word == "哪"
+
+
+def test_keywords_leave_out_question_and_function_words():
+    analysis = analyze_question("辽源到长春坐高铁要多久？")
+    assert "多久" not in analysis.keywords
+    assert {"辽源", "长春", "高铁"} <= set(analysis.keywords)
+    assert "".join(analysis.words) == analysis.normalized
+
+
+def test_a_question_without_words_is_refused():
+    with pytest.raises(QuestionError, match="ask something"):
+        analyze_question(" ？！ ")
