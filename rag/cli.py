@@ -17,7 +17,7 @@ from rag.config import Config
 from rag.errors import RagError
 from rag.models import SearchFilters
 from rag.retrieval import MODES
-from rag.serialize import citation_records, hit_record, result_record
+from rag.serialize import batch_record, citation_record, passage_record
 
 DEFAULTS = Config()
 
@@ -103,7 +103,7 @@ def _load(index: Path):
 def _ask(args: argparse.Namespace) -> int:
     result = _load(args.index).ask(args.text, k=args.top_k, mode=args.mode)
     if args.json:
-        _print_json({**result_record(result), "citations": citation_records(result), "message": result.message})
+        _print_json({**batch_record(result), "citations": [citation_record(c) for c in result.citations], "message": result.message})
         return 0
     for note in result.notes:
         print(f"注意：{note}")
@@ -125,7 +125,7 @@ def _search(args: argparse.Namespace) -> int:
     filters = SearchFilters(doc_ids=tuple(args.doc)) if args.doc else None
     hits = pipeline.search(args.text, k=args.top_k, filters=filters, mode=args.mode)
     if args.json:
-        _print_json([hit_record(hit) for hit in hits])
+        _print_json([passage_record(hit) for hit in hits])
         return 0
     if not hits:
         print("没有找到相关段落。")
@@ -158,7 +158,7 @@ def _answer_lines(pipeline, lines: Iterable[str], k: int) -> Iterable[dict[str, 
             question = request.get("question")
             if not isinstance(question, str):
                 raise ValueError('missing "question" (a string)')
-            yield result_record(pipeline.ask(question, k=k), question_id)
+            yield batch_record(pipeline.ask(question, k=k), question_id)
         except (ValueError, RagError) as error:  # json.JSONDecodeError is a ValueError
             yield {"id": question_id, "line": number, "error": f"line {number}: {error}"}
 

@@ -57,6 +57,7 @@ class Config:
     app_concurrency_limit: int = 4
     app_queue_max_size: int = 128
     app_max_search_results: int = 50  # upper end of the 检索 tab's result-count slider
+    app_export_folders: int = 200  # recent searches whose CSV/JSON files are kept on disk
     context_paragraphs: int = 1  # neighbouring paragraphs shown when a passage is expanded
     followup_max_chars: int = 40  # longer questions stand on their own; no follow-up rewrite
     feedback_path: Path = Path("feedback/feedback.jsonl")
