@@ -26,6 +26,7 @@ $(VENV)/.dev-ready: $(VENV)/.ready
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
 
-# Browser tests drive Debian's Chromium through Playwright (its own browser download fails here).
+# Browser tests drive Debian's Chromium through Playwright (its own browser download fails here);
+# the CJK fonts make its screenshots show Chinese.
 /usr/bin/chromium:
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk

@@ -15,6 +15,7 @@ from rag.embedding import Embedder, load_embedder
 from rag.extraction import AnswerExtractor
 from rag.index_store import StoredIndex, load_index
 from rag.models import Answer, Citation, Document, Hit, Result, SearchFilters
+from rag.normalize import normalize
 from rag.retrieval import Retriever
 from rag.segmentation import split_sentences
 from rag.user_input import prepare_query
@@ -112,13 +113,14 @@ class Pipeline:
         return cite(number, hit.passage, self.document(hit.passage.doc_id), quote)
 
     def _closest_sentence(self, hit: Hit, query: str) -> str:
+        """The passage sentence that holds most of the query's words (by length of the words)."""
         sentences = split_sentences(hit.passage.text)
         if not sentences:
             return hit.passage.text
-        words = set(self.index.tokenizer.tokenize(query)) if query else set()
+        terms = set(self.index.tokenizer.tokenize(query)) if query else set()
         return max(
             sentences,
-            key=lambda s: len(words.intersection(self.index.tokenizer.tokenize(s.text))),
+            key=lambda s: sum(len(term) for term in terms if term in normalize(s.text)),
         ).text
 
     def _k(self, k: int | None) -> int:
