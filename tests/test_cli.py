@@ -47,7 +47,7 @@ def test_ask_prints_answer_and_citations(seed_index, capsys):
 def test_ask_json_has_citations(seed_index, capsys):
     code, out, _ = _run(["ask", "长春市长是谁？", "--index", str(seed_index), "--json"], capsys)
     record = json.loads(out)
-    assert code == 0 and record["citations"][0]["label"].startswith("[1] ")
+    assert code == 0 and record["citations"][0]["text"].startswith("[1] ")
 
 
 def test_search_filters_by_document(seed_index, capsys):
