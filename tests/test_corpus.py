@@ -267,7 +267,7 @@ def test_project_corpus_loads_with_sidecar_metadata():
 
 def test_project_user_dictionary_holds_corpus_terms():
     lines = user_dictionary(CORPUS)
-    assert 60 <= len(lines) <= 150
+    assert len(lines) >= 60
     words = [line.split()[0] for line in lines]
     assert len(set(words)) == len(words)
     # Raw text holds the credits; cleaned text the words a hard wrap had split.
