@@ -8,8 +8,9 @@ from rag.errors import CorpusError
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
-SEEDS = Path("/work/shared/seeds")
-CMRC = Path("/work/shared/data/cmrc2018/cmrc2018_trial.json")
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEEDS = SHARED / "seeds"
+CMRC = SHARED / "data" / "cmrc2018" / "cmrc2018_trial.json"
 
 ARTICLE = "如何画好这个圈\n\n本报记者 陶连飞\n\n交通织网：打破壁垒的“硬联通”\n\n在长春现代化都市圈建设中，交通互联是“先手棋”。\n"
 
