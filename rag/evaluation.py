@@ -7,6 +7,7 @@ string equality with any gold answer; F1 counts tokens — one per Chinese chara
 of latin letters or digits — in the longest common *contiguous* token sequence (the official
 script's ``find_lcs``), and takes the best gold answer.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,8 @@ def _is_dropped(char: str) -> bool:
 
 
 def normalize_answer(text: str) -> str:
-    """Normalise an answer for comparison: simplified, half-width, lower-case, no punctuation/space."""
+    """Normalise an answer for comparison: simplified, half-width, lower-case, no punctuation or
+    white space."""
     return "".join(char for char in normalize(text) if not _is_dropped(char))
 
 

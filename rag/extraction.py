@@ -7,7 +7,8 @@ The answer is always a span copied from a passage, never generated. Steps:
    sentence, each question word weighted by its self-information in jieba's dictionary, less
    when it occurs in many of the sentences (the topic) and more when it stands next to the
    question word; words found earlier in the same passage give some credit, and the retrieval
-   rank a little.
+   rank a little. For a definition question (什么是X) the sentence that defines X (opens with X
+   or puts a copula after it) is preferred.
 2. In the best few sentences, collect candidate spans. Mainly *slots*: a Chinese question is
    usually its answer sentence with the answer replaced by the question word, so a clause whose
    left neighbour matches the words just before the question word and whose right neighbour
@@ -16,15 +17,18 @@ The answer is always a span copied from a passage, never generated. Steps:
    (inverted sentences, definitions) and, when a date, number or name is asked for, every such
    expression of the sentence, framed by its distance to the matched words.
 3. Clean each candidate (punctuation, copulas, half words), narrow it to the date or number
-   asked for, check names with jieba's part-of-speech tags, and pick the best by sentence rank,
-   framing and type agreement. Why / how / yes-no / description questions get the sentence.
+   asked for, check names with jieba's part-of-speech tags, drop candidates that are only
+   pronouns or function words (它, 但与, a lone 在), and pick the best by sentence rank, framing
+   and type agreement. Why / how / yes-no / description / definition questions get the sentence.
 
 The confidence ``score`` in [0, 1] combines how much of the question the passage covers around
 the answer, how well the span is framed and whether it has the expected type; callers compare it
 with ``Config.answer_min_score``. ``None`` means the passages share too little with the question
-(or there were none, or the question has no words to look for). The constants below were tuned on the even-numbered CMRC 2018 trial questions
-(``benchmarks/reader_cmrc.py``); the odd-numbered ones are held out.
+(or there were none, or the question has no words to look for). The constants below were tuned
+on the even-numbered CMRC 2018 trial questions (``benchmarks/reader_cmrc.py``); the odd-numbered
+ones are held out.
 """
+
 from __future__ import annotations
 
 import math
@@ -55,7 +59,10 @@ _TYPE_WEIGHT = 0.1  # … and by type agreement, for questions of a loose type
 _STRONG_TYPE_WEIGHT = 0.3  # … for dates, numbers and names
 _TYPED_FRAME = 0.5  # framing of a typed expression right next to the matched words
 _STRAY_SCALE = 12.0  # question weight inside a span that halves its framing
-_MIN_COVERAGE = 0.2  # below this share of the question's weight the passages are about something else
+# Below this share of the question's weight, the passages are about something else.
+_MIN_COVERAGE = 0.2
+_DEFINING_BONUS = 0.5  # ranking bonus of a sentence that defines the term a question asks about
+_TAGGED_SENTENCES = 2  # best sentences whose words are tagged for name questions
 
 # --- text classes ------------------------------------------------------------------------------
 _CLAUSE_BREAK = frozenset("，,；;：:。！？!?\n")
@@ -68,23 +75,43 @@ _FRAME_WORDS = frozenset("以在由被为是于从向给对把将和与跟同往
 _COPULA = re.compile(r"[，,]?(?:是|为|乃|系|即|指|称为|叫做?)")
 _TRAILING_COPULA = re.compile(r"(?:就是|便是|是|为|乃|即|称为|叫做?)$")
 _LEADING_COPULA = re.compile(r"(?:是|为|乃|系|即|叫做|叫|称为|称)")
-# Copulas, aspect particles and a bare 一个 / 一种 before an answer (是一座古典巴洛克建筑 → 古典巴洛克建筑).
-_LEADING_FILLER = re.compile(r"(?:是|为|乃|系|即|叫做|叫|称为|称|了|着|过)?(?:一[个种座位名家所条项部只支件本首])?")
+# Copulas, aspect particles and a bare 一个 / 一种 before an answer
+# (是一座古典巴洛克建筑 → 古典巴洛克建筑).
+_LEADING_FILLER = re.compile(
+    r"(?:是|为|乃|系|即|叫做|叫|称为|称|了|着|过)?(?:一[个种座位名家所条项部只支件本首])?"
+)
+# Pronouns, conjunctions and framing words: a span made only of these (它, 但与, 史称) answers
+# nothing; the slot's real filler is elsewhere in the sentence.
+_FILLER_WORDS = frozenset(
+    """它 它们 其 他 她 他们 她们 该 此 这 那 这些 那些 这个 那个 本 但 但是 不过 而 而且 然而 因此 所以
+    于是 并且 以及 以下 如下 下列 称为 史称 所谓 叫做 称 分别 即 并 亦 则 却 仍 曾经 已 后来 其中 当中 之一
+    包括 例如 如 一种 一个 一般 通常""".split()
+)
+_DEFINING_COPULA = re.compile(
+    r"[”」』》\"]?(?:\s*[（(][^（()）]{0,40}[）)])?[，,]?\s*(?:就是|便是|是|为|指|即|乃|系|也称|又称|或称|简称)"
+)
 _ENUMERATION = re.compile(r"[^、，,；;。]{1,20}(?:、|和|及|与|以及)[^、，,；;。]{1,20}")
 _NAME_JOINERS = frozenset({"·", "‧", "•", "-", "－"})
 
 # --- what typed answers look like (on normalised text) -----------------------------------------
 _NUM = r"(?:[0-9]+(?:[.,][0-9]+)*|[零〇一二两三四五六七八九十百千万亿半几数]+)"
-_CLASSIFIERS = "个位名次届座种项所家条人户只头匹艘架支枚篇首集期层间本册张场辆台件部份套块片页字节站班批股类门"
+_CLASSIFIERS = (
+    "个位名次届座种项所家条人户只头匹艘架支枚篇首集期层间本册张场辆台件部份套块片页字节站班批股类门"
+)
 _UNIT_WORDS = (
-    "平方公里|平方千米|平方米|公里|千米|厘米|毫米|公分|公顷|公斤|千克|美元|欧元|英镑|日元|港元|元|人次|辆次|场次|架次|"
+    "平方公里|平方千米|平方米|平方公尺|公尺|公里|千米|厘米|毫米|公分|公顷|公斤|千克|美元|欧元|英镑|日元|港元|元|人次|辆次|场次|架次|"
     "小时|分钟|秒钟|个月|周岁|岁|年|天|日|月|周|秒|倍|米|吨|克|亩|英里|英尺|英寸|磅|度|%|‰|"
     "(?:km²|m²|km|cm|mm|kg|mil|m|g|t)(?![a-z0-9])"
 )
 _MEASURE = rf"(?:[万亿千百]{{0,2}}(?:{_UNIT_WORDS}|[{_CLASSIFIERS}])|[万亿]{{1,2}})"
 # 81.6公里, 半个多小时, 4A级, 1.35万亿元, 300余人
-_QUANTITY = rf"{_NUM}(?:个(?=[余多]?(?:小时|月|星期|钟头|工作日)))?(?:余|多)?(?:{_MEASURE}|[a-z](?=级))?级?"
-_NUMBER_PREFIX = r"(?:约为|约|大约|近|将近|超过|逾|达到|达|多达|高达|共|仅|只有|不到|不足|至少|最多|第|每[^\s，,。；]{0,4}?)?[±]?"
+_QUANTITY = (
+    rf"{_NUM}(?:个(?=[余多]?(?:小时|月|星期|钟头|工作日)))?(?:余|多)?(?:{_MEASURE}|[a-z](?=级))?级?"
+)
+_NUMBER_PREFIX = (
+    r"(?:约为|约|大约|近|将近|超过|逾|达到|达|多达|高达|共|仅|只有|不到|不足|至少|最多|第"
+    r"|每[^\s，,。；]{0,4}?)?[±]?"
+)
 _QUALIFIER = re.compile(_NUMBER_PREFIX)
 _NUMBER = re.compile(
     rf"{_NUMBER_PREFIX}(?:{_NUM}\s*[:：比]\s*{_NUM}"  # a ratio, 1：7
@@ -127,7 +154,15 @@ _NUMERIC = frozenset({AnswerType.NUMBER, AnswerType.DURATION})
 _STRONGLY_TYPED = frozenset({AnswerType.DATE, *_NUMERIC, *_NAME_TAGS})
 # Answered with the whole sentence: explanations, and lists not spelt out as an enumeration.
 _EXPLANATORY = frozenset(
-    {AnswerType.REASON, AnswerType.MANNER, AnswerType.DESCRIPTION, AnswerType.YESNO, AnswerType.LIST, AnswerType.OTHER}
+    {
+        AnswerType.REASON,
+        AnswerType.MANNER,
+        AnswerType.DESCRIPTION,
+        AnswerType.DEFINITION,
+        AnswerType.YESNO,
+        AnswerType.LIST,
+        AnswerType.OTHER,
+    }
 )
 
 _Word = tuple[int, int, str]  # start, end (offsets into the passage text), part-of-speech tag
@@ -192,16 +227,23 @@ class AnswerExtractor:
     def __init__(self, config: Config | None = None, user_dict_lines: Sequence[str] = ()) -> None:
         self.config = config if config is not None else Config()
         if self.config.answer_passages <= 0:
-            raise ValueError(f"answer_passages must be a positive number of hits, got {self.config.answer_passages}")
+            raise ValueError(
+                "answer_passages must be a positive number of hits, "
+                f"got {self.config.answer_passages}"
+            )
         if self.config.reader_sentences <= 0:
-            raise ValueError(f"reader_sentences must be a positive number, got {self.config.reader_sentences}")
+            raise ValueError(
+                f"reader_sentences must be a positive number, got {self.config.reader_sentences}"
+            )
         entries: list[tuple[str, int | None, str | None]] = []
         for line in (*self.config.user_dict_terms, *user_dict_lines):
             stripped = line.strip().lstrip("\ufeff")
             if not stripped or stripped.startswith("#"):
                 continue
             word, freq, tag = jieba.re_userdict.match(stripped).groups()
-            entries.append((normalize(word.strip()), int(freq) if freq else None, tag.strip() if tag else None))
+            entries.append(
+                (normalize(word.strip()), int(freq) if freq else None, tag.strip() if tag else None)
+            )
         self._user_words = tuple(entries)
         self._tagger: jieba.posseg.POSTokenizer | None = None
         self._lock = threading.Lock()
@@ -249,7 +291,8 @@ class AnswerExtractor:
         match, span = choice.match, choice.span
         text = texts[match.hit_rank]
         if analysis.answer_type in _EXPLANATORY and not (
-            analysis.answer_type is AnswerType.LIST and _ENUMERATION.search(text, span.start, span.end)
+            analysis.answer_type is AnswerType.LIST
+            and _ENUMERATION.search(text, span.start, span.end)
         ):
             span = _Span(match.local_start, match.local_end, span.framing, span.typed)
         passage = hits[match.hit_rank].passage
@@ -272,9 +315,12 @@ class AnswerExtractor:
         answer_type = query.analysis.answer_type
         type_weight = _STRONG_TYPE_WEIGHT if answer_type in _STRONGLY_TYPED else _TYPE_WEIGHT
         best: _Choice | None = None
-        for match in self._rank_sentences(query, hits, texts)[: self.config.reader_sentences]:
+        ranked = self._rank_sentences(query, hits, texts)[: self.config.reader_sentences]
+        for rank, match in enumerate(ranked):
             text = texts[match.hit_rank]
-            words = self._words(text, match, tagged=answer_type in _NAME_TAGS)
+            # Names are tagged in the best sentences only: tagging is the reader's slowest step.
+            tagged = answer_type in _NAME_TAGS and rank < _TAGGED_SENTENCES
+            words = self._words(text, match, tagged)
             boundaries = frozenset(offset for word in words for offset in word[:2])
             aligned = self._alignment(query, text, match.local_start, match.local_end)
             for candidate in self._candidates(query, text, match, aligned, words):
@@ -282,9 +328,15 @@ class AnswerExtractor:
                 span = self._typed(query, text, span, words)
                 if span.end <= span.start:
                     continue
+                if answer_type not in _EXPLANATORY and _is_filler(text, span, words, answer_type):
+                    continue
                 span = self._penalize_stray(query, span, match, aligned)
                 preference = match.score * (
-                    1.0 - _FRAME_WEIGHT - type_weight + _FRAME_WEIGHT * span.framing + type_weight * span.typed
+                    1.0
+                    - _FRAME_WEIGHT
+                    - type_weight
+                    + _FRAME_WEIGHT * span.framing
+                    + type_weight * span.typed
                 )
                 # Within a sentence, ties go to the shorter span: the answer, not its surroundings.
                 if (
@@ -337,7 +389,12 @@ class AnswerExtractor:
             if end - start > 1 and all(weights[index] > 0 for index in range(start, end)):
                 keys.setdefault(match.group(), []).append(start)
         for index in range(len(text) - 1):
-            if weights[index] > 0 and weights[index + 1] > 0 and _is_cjk(text[index]) and _is_cjk(text[index + 1]):
+            if (
+                weights[index] > 0
+                and weights[index + 1] > 0
+                and _is_cjk(text[index])
+                and _is_cjk(text[index + 1])
+            ):
                 keys.setdefault(text[index : index + 2], []).append(index)
         position = 0
         for word in analysis.words:
@@ -345,7 +402,12 @@ class AnswerExtractor:
                 # Single-character words, function words too: 是由 / 在 / 的 frame slots.
                 keys.setdefault(word, []).append(position)
             position += len(word)
-        return _Query(analysis, tuple(weights), sum(weights), {key: tuple(starts) for key, starts in keys.items()})
+        return _Query(
+            analysis,
+            tuple(weights),
+            sum(weights),
+            {key: tuple(starts) for key, starts in keys.items()},
+        )
 
     # --- sentences -----------------------------------------------------------------------------
 
@@ -377,7 +439,9 @@ class AnswerExtractor:
             index += 1
         return matched
 
-    def _rank_sentences(self, query: _Query, hits: Sequence[Hit], texts: Sequence[str]) -> list[_SentenceMatch]:
+    def _rank_sentences(
+        self, query: _Query, hits: Sequence[Hit], texts: Sequence[str]
+    ) -> list[_SentenceMatch]:
         """All sentences of the hits, best first.
 
         A question word counts less the more sentences contain it: the article's topic, named in
@@ -387,10 +451,13 @@ class AnswerExtractor:
         """
         weights = query.weights
         found_by_sentence: list[tuple[int, Sentence, int, int, set[int]]] = []
-        for rank, (hit, text) in enumerate(zip(hits, texts)):
+        for rank, (hit, text) in enumerate(zip(hits, texts, strict=True)):
             passage = hit.passage
             for sentence in split_sentences(passage.text, offset=passage.start):
-                local_start, local_end = sentence.start - passage.start, sentence.end - passage.start
+                local_start, local_end = (
+                    sentence.start - passage.start,
+                    sentence.end - passage.start,
+                )
                 found = set().union(*self._alignment(query, text, local_start, local_end))
                 found_by_sentence.append((rank, sentence, local_start, local_end, found))
         count = len(found_by_sentence)
@@ -402,14 +469,20 @@ class AnswerExtractor:
         specific = [
             weight
             * (
-                (math.log(1.0 + count / max(1, frequency[index])) / math.log(1.0 + count)) ** _TOPIC_DAMPING
+                (math.log(1.0 + count / max(1, frequency[index])) / math.log(1.0 + count))
+                ** _TOPIC_DAMPING
                 if count > 1
                 else 1.0
             )
-            * (1.0 + _NEAR_QUESTION_WORD_BOOST * math.exp(-max(wh_start - 1 - index, index - wh_end, 0) / 3.0))
+            * (
+                1.0
+                + _NEAR_QUESTION_WORD_BOOST
+                * math.exp(-max(wh_start - 1 - index, index - wh_end, 0) / 3.0)
+            )
             for index, weight in enumerate(weights)
         ]
         specific_total = sum(specific)
+        term = query.analysis.term
         matches: list[_SentenceMatch] = []
         context: set[int] = set()
         previous_rank = -1
@@ -420,20 +493,26 @@ class AnswerExtractor:
             focused = sum(specific[index] for index in found) / specific_total
             extra = sum(specific[index] for index in context - found) / specific_total
             score = focused + _CONTEXT_CREDIT * extra - _RANK_PENALTY * rank
+            if term and _defines(texts[rank], local_start, local_end, term):
+                score += _DEFINING_BONUS
             matches.append(_SentenceMatch(rank, sentence, local_start, local_end, coverage, score))
             context |= found
         matches.sort(key=lambda match: match.score, reverse=True)
         return matches
 
     def _words(self, text: str, match: _SentenceMatch, tagged: bool) -> tuple[_Word, ...]:
-        """The sentence's jieba words; part-of-speech tags ("" when not ``tagged``) cost a slower
-        pass, so only questions asking for a name pay for them."""
+        """The sentence's jieba words, with part-of-speech tags when ``tagged`` ("" otherwise).
+
+        Tagging runs jieba's part-of-speech model over the sentence (it finds names such as 王吉
+        that plain cutting misses, but costs about a millisecond per 20 characters), so it is
+        asked for only where a name may be the answer.
+        """
         sentence = text[match.local_start : match.local_end]
         tagger = self._pos_tokenizer()
         pairs = (
-            ((pair.word, pair.flag) for pair in tagger.cut(sentence))
+            [(pair.word, pair.flag) for pair in tagger.cut(sentence)]
             if tagged
-            else ((word, "") for word in tagger.tokenizer.cut(sentence))
+            else [(word, "") for word in tagger.tokenizer.cut(sentence)]
         )
         words, position = [], match.local_start
         for word, flag in pairs:
@@ -444,17 +523,24 @@ class AnswerExtractor:
     # --- candidates ----------------------------------------------------------------------------
 
     def _candidates(
-        self, query: _Query, text: str, match: _SentenceMatch, aligned: list[set[int]], words: Sequence[_Word]
+        self,
+        query: _Query,
+        text: str,
+        match: _SentenceMatch,
+        aligned: list[set[int]],
+        words: Sequence[_Word],
     ) -> list[_Span]:
         """Candidate answer spans in one sentence, with how well the question frames each."""
         runs = _runs(query, aligned, match.local_start)
         spans = self._slots(query, text, match, runs)
         spans.extend(_outside(query, text, match, runs))
-        spans.extend(self._typed_candidates(query, text, match, runs, words))
+        spans.extend(self._typed_candidates(query, text, match, runs, words, aligned))
         return spans
 
     @staticmethod
-    def _slots(query: _Query, text: str, match: _SentenceMatch, runs: Sequence[_Run]) -> list[_Span]:
+    def _slots(
+        query: _Query, text: str, match: _SentenceMatch, runs: Sequence[_Run]
+    ) -> list[_Span]:
         """Clauses between a left and a right frame.
 
         The left frame is a run matching words before the question word, chained leftwards with
@@ -477,7 +563,11 @@ class AnswerExtractor:
                 # A lone function word frames only right after matched content, or when it is a
                 # preposition right before the question word (以什么为食 ↔ 以小鱼为食).
                 framing = missing == 0 and text[runs[i].end - 1] in _FRAME_WORDS
-                follows = i > 0 and runs[i].start - runs[i - 1].end <= 2 and any(p < min(before) for p in runs[i - 1].positions)
+                follows = (
+                    i > 0
+                    and runs[i].start - runs[i - 1].end <= 2
+                    and any(p < min(before) for p in runs[i - 1].positions)
+                )
                 if not framing and not follows:
                     return 0.0
             covered, lowest = set(before), min(before)
@@ -526,21 +616,38 @@ class AnswerExtractor:
                 right = open_right if j is None else rights[j]
                 if (j is not None and right <= 0) or (left <= 0 and right <= 0):
                     continue
-                gap_start = runs[i].end if i is not None else _clause_start(text, start, runs[j].start if j is not None else end)
+                gap_start = (
+                    runs[i].end
+                    if i is not None
+                    else _clause_start(text, start, runs[j].start if j is not None else end)
+                )
                 gap_end = runs[j].start if j is not None else _clause_end(text, gap_start, end)
                 for piece_start, piece_end in _clauses(text, gap_start, gap_end):
                     # 李平、长春市长顾刚、吉林市长王吉: each item of an enumeration may be the name.
                     items = _items(text, piece_start, piece_end) if listed else []
-                    for item_start, item_end in [(piece_start, piece_end), *(items if len(items) > 1 else [])]:
+                    for item_start, item_end in [
+                        (piece_start, piece_end),
+                        *(items if len(items) > 1 else []),
+                    ]:
                         # A frame counts less for each clause or list break between it and the
                         # span; an open side does not fade, the answer runs to the clause edge.
-                        framed = left * (0.6 ** _breaks(text, gap_start, item_start) if i is not None else 1.0)
-                        framed += right * (0.6 ** _breaks(text, item_end, gap_end) if j is not None else 1.0)
+                        framed = left * (
+                            0.6 ** _breaks(text, gap_start, item_start) if i is not None else 1.0
+                        )
+                        framed += right * (
+                            0.6 ** _breaks(text, item_end, gap_end) if j is not None else 1.0
+                        )
                         spans.append(_Span(item_start, item_end, framed / 2, 0.5))
         return spans
 
     def _typed_candidates(
-        self, query: _Query, text: str, match: _SentenceMatch, runs: Sequence[_Run], words: Sequence[_Word]
+        self,
+        query: _Query,
+        text: str,
+        match: _SentenceMatch,
+        runs: Sequence[_Run],
+        words: Sequence[_Word],
+        aligned: list[set[int]],
     ) -> list[_Span]:
         """Every date / number / name of the asked type in the sentence, framed by how close it
         is to the question's matched words (and less for each clause or list break between)."""
@@ -550,13 +657,19 @@ class AnswerExtractor:
             found = [m.span() for m in _DATE.finditer(text, start, end)]
         elif answer_type in _NUMERIC:
             found = [
-                m.span() for m in _NUMBER.finditer(text, start, end) if _DIGIT.search(m.group()) or re.search(_MEASURE, m.group())
+                m.span()
+                for m in _NUMBER.finditer(text, start, end)
+                if _DIGIT.search(m.group()) or re.search(_MEASURE, m.group())
             ]
         elif answer_type in _NAME_TAGS:
             found = _names(answer_type, text, words, start, end)
         else:
             return []
-        anchors = [(run.start, run.end) for run in runs if sum(query.weights[p] for p in run.positions) >= 1.0]
+        anchors = [
+            (run.start, run.end)
+            for run in runs
+            if sum(query.weights[p] for p in run.positions) >= 1.0
+        ]
         starts = {word[0] for word in words}
         spans = []
         for span_start, span_end in found:
@@ -567,6 +680,8 @@ class AnswerExtractor:
                 span_start = qualifier.end() if qualifier else span_start
                 if span_start not in starts:
                     continue
+            if all(aligned[index - start] for index in range(span_start, span_end)):
+                continue  # the question's own words (辽源 in 辽源的高铁站在哪) are no answer
             distance = min(
                 (
                     max(anchor_start - span_end, span_start - anchor_end, 0)
@@ -582,7 +697,12 @@ class AnswerExtractor:
 
     @staticmethod
     def _trim(
-        query: _Query, text: str, span: _Span, boundaries: frozenset[int], aligned: list[set[int]], origin: int
+        query: _Query,
+        text: str,
+        span: _Span,
+        boundaries: frozenset[int],
+        aligned: list[set[int]],
+        origin: int,
     ) -> _Span:
         """Clean a candidate's edges: punctuation, a copula or particle in front, half words.
 
@@ -595,7 +715,8 @@ class AnswerExtractor:
 
         def only(low: int, high: int, side) -> bool:
             return all(
-                aligned[index - origin] and all(side(p) or wh_start <= p < wh_end for p in aligned[index - origin])
+                aligned[index - origin]
+                and all(side(p) or wh_start <= p < wh_end for p in aligned[index - origin])
                 for index in range(low, high)
             )
 
@@ -617,7 +738,9 @@ class AnswerExtractor:
             elif any(_is_content(char) for char in text[start:snapped]):
                 end = snapped
         lead = _LEADING_COPULA if query.analysis.answer_type in _NUMERIC else _LEADING_FILLER
-        if (filler := lead.match(text, start, end)) and sum(map(_is_content, text[filler.end() : end])) >= 2:
+        if (filler := lead.match(text, start, end)) and sum(
+            map(_is_content, text[filler.end() : end])
+        ) >= 2:
             start = filler.end()
         start, end = _balance_brackets(text, start, end)
         start, end = _strip(text, start, end)
@@ -642,15 +765,21 @@ class AnswerExtractor:
             if not names:
                 return _Span(span.start, span.end, span.framing, 0.0)
             last = names[-1]
-            if analysis.answer_type is AnswerType.PERSON and last[1] == span.end and last[1] - last[0] >= 2:
-                # A title before a name goes (办公室主任刘楠 → 刘楠); otherwise the span stays whole,
-                # as jieba splits rare names (朱|泚) and the tagged word alone would cut them.
+            if (
+                analysis.answer_type is AnswerType.PERSON
+                and last[1] == span.end
+                and last[1] - last[0] >= 2
+            ):
+                # A title before a name goes (办公室主任刘楠 → 刘楠); otherwise the span stays
+                # whole, as jieba splits rare names (朱|泚) and the tagged word would cut them.
                 return _Span(last[0], last[1], span.framing, 1.0)
             return _Span(span.start, span.end, span.framing, 1.0)
         return span
 
     @staticmethod
-    def _penalize_stray(query: _Query, span: _Span, match: _SentenceMatch, aligned: list[set[int]]) -> _Span:
+    def _penalize_stray(
+        query: _Query, span: _Span, match: _SentenceMatch, aligned: list[set[int]]
+    ) -> _Span:
         """Lower the framing of a span holding question words found nowhere else in the sentence:
         the answer should not swallow what the question says (a repeated subject is fine)."""
         wh_start, wh_end = query.analysis.wh_start, query.analysis.wh_end
@@ -670,6 +799,34 @@ def _confidence(match: _SentenceMatch, span: _Span) -> float:
     """How sure the answer is, in [0, 1]: the question's coverage around the answer, scaled by
     how well the span is framed and whether it has the asked type."""
     return min(1.0, max(0.0, match.coverage * (0.4 + 0.3 * span.framing + 0.3 * span.typed)))
+
+
+def _is_filler(text: str, span: _Span, words: Sequence[_Word], answer_type: AnswerType) -> bool:
+    """Whether a span holds no answer: only pronouns, conjunctions or function words, or a single
+    character where no number or date is asked for."""
+    content = sum(map(_is_content, text[span.start : span.end]))
+    if content < 2 and answer_type not in _NUMERIC and answer_type is not AnswerType.DATE:
+        return True
+    inside = [
+        text[word_start:word_end]
+        for word_start, word_end, _ in words
+        if span.start <= word_start and word_end <= span.end
+        and any(map(_is_content, text[word_start:word_end]))
+    ]
+    return bool(inside) and sum(map(len, inside)) >= content and all(
+        word in STOPWORDS or word in _FILLER_WORDS for word in inside
+    )
+
+
+def _defines(text: str, start: int, end: int, term: str) -> bool:
+    """Whether ``text[start:end]`` reads as a definition of ``term``: the sentence opens with it,
+    or it is followed by a copula (棱柱是…, 冠夫姓（或从夫姓），指…, 所谓三鹰就是…)."""
+    position = text.find(term, start, end)
+    if position < 0:
+        return False
+    if position - start <= 2:
+        return True
+    return _DEFINING_COPULA.match(text, position + len(term), end) is not None
 
 
 def _runs(query: _Query, aligned: Sequence[set[int]], origin: int) -> list[_Run]:
@@ -696,7 +853,8 @@ def _outside(query: _Query, text: str, match: _SentenceMatch, runs: Sequence[_Ru
     """The clauses just before and just after the sentence's first and last matched stretch.
 
     Inverted sentences (瓦士本市的主街道是什么 ↔ 威斯康辛州州立公路13号是瓦士本市的主街道) and
-    definitions (什么是X ↔ X是Y) put the answer there; a copula between stretch and clause frames it.
+    definitions (什么是X ↔ X是Y) put the answer there; a copula between stretch and clause frames
+    it.
     """
     if not runs:
         return []
@@ -710,7 +868,9 @@ def _outside(query: _Query, text: str, match: _SentenceMatch, runs: Sequence[_Ru
         share = _share(weights, runs[first[0] : first[1] + 1], wh_start, wh_end) / content
         copula = _TRAILING_COPULA.search(text, before[-1][0], runs[first[0]].start)
         clause_end = copula.start() if copula else before[-1][1]
-        spans.append(_Span(before[-1][0], clause_end, 0.5 * share + 0.35 * (copula is not None), 0.5))
+        spans.append(
+            _Span(before[-1][0], clause_end, 0.5 * share + 0.35 * (copula is not None), 0.5)
+        )
     after = _clauses(text, runs[last[1]].end, match.local_end)
     if after:
         share = _share(weights, runs[last[0] : last[1] + 1], wh_start, wh_end) / content
@@ -723,7 +883,11 @@ def _stretch(runs: Sequence[_Run], index: int, text: str) -> tuple[int, int]:
     """First and last run of the stretch around ``runs[index]``: runs at most two characters
     apart with no clause break between them."""
     low = high = index
-    while low > 0 and runs[low].start - runs[low - 1].end <= 2 and not _breaks(text, runs[low - 1].end, runs[low].start):
+    while (
+        low > 0
+        and runs[low].start - runs[low - 1].end <= 2
+        and not _breaks(text, runs[low - 1].end, runs[low].start)
+    ):
         low -= 1
     while (
         high < len(runs) - 1
@@ -740,7 +904,9 @@ def _share(weights: Sequence[float], runs: Sequence[_Run], wh_start: int, wh_end
     return sum(weights[p] for p in found if not wh_start <= p < wh_end)
 
 
-def _number_in(analysis: QuestionAnalysis, text: str, start: int, end: int) -> tuple[int, int, float] | None:
+def _number_in(
+    analysis: QuestionAnalysis, text: str, start: int, end: int
+) -> tuple[int, int, float] | None:
     """The number in ``text[start:end]`` that fits the question best, and how well (1 or 0.6).
 
     It fits with the asked unit (几类 → 两类), a time unit for 多久, a physical unit for 多高 /
@@ -748,7 +914,9 @@ def _number_in(analysis: QuestionAnalysis, text: str, start: int, end: int) -> t
     """
     dimension = _DIMENSION.fullmatch(analysis.wh_word) is not None
     measured = (
-        dimension or analysis.answer_type is AnswerType.DURATION or _PHYSICAL_UNIT.search(analysis.unit) is not None
+        dimension
+        or analysis.answer_type is AnswerType.DURATION
+        or _PHYSICAL_UNIT.search(analysis.unit) is not None
     )
     partial: tuple[int, int, float] | None = None
     pattern = _number_with_unit(analysis.unit) if analysis.unit else _NUMBER
@@ -777,10 +945,16 @@ def _number_in(analysis: QuestionAnalysis, text: str, start: int, end: int) -> t
 @lru_cache(maxsize=256)
 def _number_with_unit(unit: str) -> re.Pattern[str]:
     """Numbers, including ones with the asked unit even when it is no common measure word."""
-    return re.compile(rf"{_NUMBER_PREFIX}{_NUM}(?:余|多)?{re.escape(unit)}|{_NUMBER.pattern}")
+    # The asked unit first, so a range in it (海拔50米至1,520米) is taken whole.
+    quantity = rf"{_NUM}(?:余|多)?{re.escape(unit)}"
+    return re.compile(
+        rf"{_NUMBER_PREFIX}{quantity}(?:\s*(?:[-~～—至到]|和|或)\s*{quantity})?|{_NUMBER.pattern}"
+    )
 
 
-def _names(answer_type: AnswerType, text: str, words: Sequence[_Word], start: int, end: int) -> list[tuple[int, int]]:
+def _names(
+    answer_type: AnswerType, text: str, words: Sequence[_Word], start: int, end: int
+) -> list[tuple[int, int]]:
     """Runs of words inside ``start:end`` tagged as the asked kind of name (joined by ·)."""
     wanted = _NAME_TAGS[answer_type]
     names: list[tuple[int, int]] = []
@@ -788,8 +962,16 @@ def _names(answer_type: AnswerType, text: str, words: Sequence[_Word], start: in
     for word_start, word_end, tag in words:
         if word_start < start or word_end > end:
             continue
-        joins = current is not None and word_start == current[1] and text[word_start:word_end] in _NAME_JOINERS
-        if tag in wanted or joins:
+        joins = (
+            current is not None
+            and word_start == current[1]
+            and text[word_start:word_end] in _NAME_JOINERS
+        )
+        # A direction word (南部新城) opens a place name when one follows it.
+        direction = (
+            tag == "f" and answer_type is AnswerType.PLACE and _tag_after(words, word_end) in wanted
+        )
+        if tag in wanted or joins or direction:
             current = (word_start, word_end) if current is None else (current[0], word_end)
         elif current is not None:
             names.append(current)
@@ -797,6 +979,11 @@ def _names(answer_type: AnswerType, text: str, words: Sequence[_Word], start: in
     if current is not None:
         names.append(current)
     return names
+
+
+def _tag_after(words: Sequence[_Word], position: int) -> str:
+    """Tag of the word starting at ``position`` ("" when none does)."""
+    return next((tag for start, _, tag in words if start == position), "")
 
 
 def _is_content(char: str) -> bool:
@@ -842,9 +1029,13 @@ def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     pieces.append((previous, end))
     trimmed = []
     for piece_start, piece_end in pieces:
-        while piece_start < piece_end and (text[piece_start] == "、" or text[piece_start].isspace()):
+        while piece_start < piece_end and (
+            text[piece_start] == "、" or text[piece_start].isspace()
+        ):
             piece_start += 1
-        while piece_end > piece_start and (text[piece_end - 1] == "、" or text[piece_end - 1].isspace()):
+        while piece_end > piece_start and (
+            text[piece_end - 1] == "、" or text[piece_end - 1].isspace()
+        ):
             piece_end -= 1
         if any(_is_content(char) for char in text[piece_start:piece_end]):
             trimmed.append((piece_start, piece_end))
@@ -859,7 +1050,9 @@ def _items(text: str, start: int, end: int) -> list[tuple[int, int]]:
             pieces.append((previous, index))
             previous = index + 1
     pieces.append((previous, end))
-    return [piece for piece in pieces if any(_is_content(char) for char in text[piece[0] : piece[1]])]
+    return [
+        piece for piece in pieces if any(_is_content(char) for char in text[piece[0] : piece[1]])
+    ]
 
 
 def _clause_start(text: str, lower: int, position: int) -> int:
@@ -888,7 +1081,7 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _balance_brackets(text: str, start: int, end: int) -> tuple[int, int]:
     """Drop a bracket or quote at an edge of the span that has no partner inside it."""
-    for opener, closer in zip(_OPENERS, _CLOSERS):
+    for opener, closer in zip(_OPENERS, _CLOSERS, strict=True):
         span = text[start:end]
         if span.endswith(opener):
             end -= 1

@@ -2,10 +2,11 @@
 
 Finds the question word (谁, 什么时候, 多少分钟, 哪两个公司, 啥时候, 多久…), the type of answer it
 asks for, the text left and right of it (a Chinese question is usually its answer sentence with the
-answer replaced by the question word, so these are the anchors the reader aligns) and the content
-words. Works on the ``rag.normalize.normalize``d question, so traditional characters, full-width
+answer replaced by the question word, so these are the anchors the reader aligns), the content
+words and, for a definition question (什么是X / X是什么), the term X. Works on the ``rag.normalize.normalize``d question, so traditional characters, full-width
 forms and upper case are handled; all offsets are valid in both the original and normalised text.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,25 +32,42 @@ class AnswerType(StrEnum):
     MANNER = "manner"  # 怎么 / 怎样 / 如何 / 咋
     YESNO = "yesno"  # 是否 / 吗
     DESCRIPTION = "description"  # 什么特点 / 什么作用 / 什么影响 / 什么样: asks for a description
+    DEFINITION = "definition"  # 什么是X / X是什么 (X a bare term): asks what X is, see ``term``
     ENTITY = "entity"  # 什么 / 哪个 / 啥 (+ noun): type given by ``QuestionAnalysis.head``
     OTHER = "other"  # no question word found
 
 
-# Question words, tried in this order; the first rule that matches at a word boundary wins.
-# A rule's pattern may end with a group named "head" (the noun asked about, kept in the span).
-_UNIT = r"(?:[个位名次届座种项所家条人年月天日岁倍米吨克元股只头匹艘架支枚篇首集期户层间本册张场辆台件部份套块片页字节站班批分秒周代度点]|分钟|小时|公里|千米|厘米|毫米|公分|平方公里|平方米|公顷|千克|公斤|美元|英里|英尺|人次|万|亿)"
+# Question words, tried in this order; the first rule that matches at the start of a jieba word
+# wins. A group named "head" captures the noun asked about, which stays in the question word's span.
+_UNIT = (
+    r"(?:[个位名次届座种项所家条人年月天日岁倍米吨克元股只头匹艘架支枚篇首集期户层间本册张场辆台件部份套"
+    r"块片页字节站班批分秒周代度点]|分钟|小时|公里|千米|厘米|毫米|公分|平方公里|平方米|公顷|千克|公斤|美元"
+    r"|英里|英尺|人次|万|亿)"
+)
 _RULES: tuple[tuple[AnswerType, str], ...] = (
     (AnswerType.REASON, r"为什么|为何|为啥|干嘛|干吗|何故|怎么会|什么原因|啥原因"),
-    (AnswerType.DATE, r"什么时候|啥时候|什么时间|啥时间|何时|几时|何年|哪一?年|哪一?天|哪一?日|哪一?月|几月几[日号]|几月份?|几[日号]|几点钟?"
-     r"|(?:哪一?个|什么|啥)(?P<head>年代|年份|月份|时期|时代|朝代|世纪|季节|季度|阶段|日子)"),
-    (AnswerType.DURATION, r"多久|多长时间|多少时间|多少年|多少天|多少个月|多少小时|多少分钟|几年|几天|几个月|几小时|几个小时|几分钟"),
+    (
+        AnswerType.DATE,
+        r"什么时候|啥时候|什么时间|啥时间|何时|几时|何年|哪一?年|哪一?天|哪一?日|哪一?月|几月几[日号]|几月份?|几[日号]|几点钟?"
+        r"|(?:哪一?个|什么|啥)(?P<head>年代|年份|月份|时期|时代|朝代|世纪|季节|季度|阶段|日子)",
+    ),
+    (
+        AnswerType.DURATION,
+        r"多久|多长时间|多少时间|多少年|多少天|多少个月|多少小时|多少分钟|几年|几天|几个月|几小时|几个小时|几分钟",
+    ),
     (AnswerType.LIST, r"哪些|哪几(?:个|种|项|位|家|所|座|类|方面)?"),
     (AnswerType.PERSON, r"谁|哪一?位|什么人|啥人|何人|哪一?个人"),
-    (AnswerType.PLACE, r"哪里|哪儿|哪兒|何地|何处|何方|什么地方|啥地方|什么位置|在哪(?:里|儿|兒)?|哪一?国|哪一?个?(?P<head>国家|城市|省份?|地区|地方|县|市|州|区|岛|村|镇)"),
+    (
+        AnswerType.PLACE,
+        r"哪里|哪儿|哪兒|何地|何处|何方|什么地方|啥地方|什么位置|在哪(?:里|儿|兒)?|哪一?国|哪一?个?(?P<head>国家|城市|省份?|地区|地方|县|市|州|区|岛|村|镇)",
+    ),
     (AnswerType.NUMBER, rf"第(?:几|多少)|(?:多少|几){_UNIT}?|多[大高长重远深宽快厚少]"),
     (AnswerType.MANNER, r"怎么样|怎样|如何|怎么|咋样|咋|怎"),
     (AnswerType.YESNO, r"是否|是不是|有没有|能否|可否|能不能|会不会"),
-    (AnswerType.ENTITY, r"哪[一两二三四五六七八九十]?[个种类家所座条项部只支款本首]?|什么样?|啥|何种|何为|何物|有何|何"),
+    (
+        AnswerType.ENTITY,
+        r"哪[一两二三四五六七八九十]?[个种类家所座条项部只支款本首]?|什么样?|啥|何种|何为|何物|有何|何",
+    ),
 )
 _COMPILED = tuple((answer_type, re.compile(pattern)) for answer_type, pattern in _RULES)
 _YESNO_END = re.compile(r"[吗麼么]$")
@@ -57,10 +75,26 @@ _VERB_WITH_WEI = re.compile(r"(?:名|称|改|算|成|作|列|定|视|译|分|选
 
 # Heads that turn a generic 什么/哪个 + noun into a typed question; matched on the head's ending.
 _TYPED_HEADS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
-    (AnswerType.DATE, re.compile(r"(?:年|年代|年份|月份|时期|时代|朝代|世纪|季节|季度|时间|日期|时候)$")),
-    (AnswerType.PERSON, re.compile(r"(?:人|者|家|员|帝|王|君|后|师|手|长|官|总统|主席|教练|演员|导演|作家|皇帝)$")),
-    (AnswerType.PLACE, re.compile(r"(?:国家|国|城市|城|省|州|县|市|镇|村|岛|洲|地区|地方|位置|地点|港|河|山|湖|海)$")),
-    (AnswerType.ORGANIZATION, re.compile(r"(?:公司|企业|集团|大学|学院|学校|中学|机构|组织|部门|单位|队|俱乐部|银行|医院|党|局|委员会|协会|报社|电视台|媒体|政府|厂)$")),
+    (
+        AnswerType.DATE,
+        re.compile(r"(?:年|年代|年份|月份|时期|时代|朝代|世纪|季节|季度|时间|日期|时候)$"),
+    ),
+    (
+        AnswerType.PERSON,
+        re.compile(r"(?:人|者|家|员|帝|王|君|后|师|手|长|官|总统|主席|教练|演员|导演|作家|皇帝)$"),
+    ),
+    (
+        AnswerType.PLACE,
+        re.compile(
+            r"(?:国家|国|城市|城|省|州|县|市|镇|村|岛|洲|地区|地方|位置|地点|港|河|山|湖|海)$"
+        ),
+    ),
+    (
+        AnswerType.ORGANIZATION,
+        re.compile(
+            r"(?:公司|企业|集团|大学|学院|学校|中学|机构|组织|部门|单位|队|俱乐部|银行|医院|党|局|委员会|协会|报社|电视台|媒体|政府|厂)$"
+        ),
+    ),
 )
 
 # Heads that ask for a description rather than a thing (什么特点, 什么作用, 什么影响…).
@@ -78,9 +112,18 @@ _PERSON_TITLE = re.compile(
     r"(?:的名字|名字)?(?:叫做?|是|名叫|姓)$"
 )
 _RATE = re.compile(r"(?:率|比例|比重|占比|百分比)")
+# 什么是X / X是什么 / X指的是什么 with X a bare term: the question asks for X's definition. A term
+# with 的 names an attribute (瓦士本市的主街道是什么 asks for a thing, not a definition).
+_DEFINITION = re.compile(
+    r"(?:什么是|啥是|何为|何谓)(?P<after>[^的，,；;]{1,20})"
+    r"|(?P<before>[^的，,；;]{1,20}?)(?:是什么东西|是什么意思|是什么|是啥|是指什么|指的是什么|指什么)"
+)
+_NOT_TERM_START = re.compile(r"^(?:这|那|它|他|她|其|该|此)")
 
 # Words that contain a question word's characters without asking anything.
-_NOT_QUESTION_WORDS = frozenset("几乎 几何 几经 几近 几度 茶几 任何 何况 何必 何等 无论如何 哪怕".split())
+_NOT_QUESTION_WORDS = frozenset(
+    "几乎 几何 几经 几近 几度 茶几 任何 何况 何必 何等 无论如何 哪怕".split()
+)
 
 # A word starting with a function character is not a noun asked about (什么/为食, 什么/来).
 _NOT_HEAD_START = frozenset("为是来去了过着的得地在于和与就都也还又被把将给对从向让")
@@ -89,9 +132,9 @@ _TRAILING = "？?。.!！~～…，,；; \t\r\n　"
 
 # Function words that say little about which sentence answers: low weight when matching.
 STOPWORDS = frozenset(
-    """的 了 是 在 和 与 及 或 也 都 就 还 又 而 并 被 把 将 由 于 为 以 从 对 向 到 给 让 从
+    """的 了 是 在 和 与 及 或 也 都 就 还 又 而 并 被 把 将 由 于 为 以 从 对 向 到 给 让
     这 那 其 该 此 之 所 等 着 过 呢 吗 么 啊 吧 呀 地 得 个 上 下 中 里 内 有 要 会 能 可 可以
-    一 一个 一些 请问 请 告诉 我 我们 你 你们 知道 想 问 下 是否 曾 已 已经 主要 大约 大概 约 共
+    一 一个 一些 请问 请 告诉 我 我们 你 你们 知道 想 问 是否 曾 已 已经 主要 大约 大概 约 共
     之后 以后 以前 之前 时 年间 当时 目前 现在""".split()
 )
 
@@ -110,6 +153,7 @@ class QuestionAnalysis:
     unit: str  # unit a number question asks for (多少分钟 → 分钟), "" when none
     words: tuple[str, ...]  # jieba words of ``normalized``; they concatenate to it
     keywords: tuple[str, ...]  # content words outside the question word, in question order
+    term: str = ""  # the term a definition question asks about (什么是棱柱 → 棱柱), "" otherwise
 
     @property
     def left(self) -> str:
@@ -146,12 +190,14 @@ def _word_at(words: list[str], offset: int) -> str:
     return ""
 
 
-def _find_question_word(normalized: str, words: list[str]) -> tuple[AnswerType, re.Match[str]] | None:
+def _find_question_word(
+    normalized: str, words: list[str]
+) -> tuple[AnswerType, re.Match[str]] | None:
     starts = _word_starts(words)
     for answer_type, pattern in _COMPILED:
         for match in pattern.finditer(normalized):
             word = _word_at(words, match.start())
-            # A question word starts a jieba word (许多高校 is not 多高) and is not 几乎 / 任何 / 哪怕.
+            # A question word starts a jieba word (许多高校 is not 多高) and is not 几乎 / 哪怕.
             if match.start() not in starts or word in _NOT_QUESTION_WORDS:
                 continue
             if match.group() == "为什么" and _VERB_WITH_WEI.search(normalized, 0, match.start()):
@@ -182,7 +228,11 @@ def _head_noun(words: list[str], end: int) -> str:
     """The noun a 什么 / 哪个 / 哪些 asks about: the next jieba word, or the next two when only
     the pair names a kind of thing (哪家/漫画/公司 → 漫画公司)."""
     first = _following_word(words, end)
-    if not re.fullmatch(r"[\u4e00-\u9fff]{2,4}", first) or first in STOPWORDS or first[0] in _NOT_HEAD_START:
+    if (
+        not re.fullmatch(r"[\u4e00-\u9fff]{2,4}", first)
+        or first in STOPWORDS
+        or first[0] in _NOT_HEAD_START
+    ):
         return ""
     second = _following_word(words, end + len(first))
     pair = first + second
@@ -191,11 +241,55 @@ def _head_noun(words: list[str], end: int) -> str:
     return first
 
 
+def _refine(
+    answer_type: AnswerType,
+    match: re.Match[str],
+    normalized: str,
+    words: list[str],
+    wh_start: int,
+    wh_end: int,
+) -> tuple[AnswerType, str, str, int]:
+    """Sharpen a question word's type with what surrounds it.
+
+    The noun it asks about (哪个学校 → organisation, 什么特点 → description), a title before 叫什么
+    (a person), the unit after 多少 (几户; 多少钱 → 元; 普及率…多少 → %). Returns the type, the
+    head noun, the unit and the question word's new end.
+    """
+    head = match.groupdict().get("head") or ""
+    unit = ""
+    if answer_type in (AnswerType.ENTITY, AnswerType.LIST) and not head:
+        head = _head_noun(words, wh_end)
+        wh_end += len(head)
+    if answer_type in (AnswerType.ENTITY, AnswerType.LIST) and head:
+        answer_type = _typed_head(head) or answer_type
+    if answer_type is AnswerType.ENTITY and (
+        _DESCRIPTIVE_HEAD.search(head) or match.group() == "什么样"
+    ):
+        answer_type = AnswerType.DESCRIPTION
+    elif (
+        answer_type is AnswerType.ENTITY
+        and not head
+        and _PERSON_TITLE.search(normalized, 0, wh_start)
+    ):
+        answer_type = AnswerType.PERSON  # 四平市长叫啥 / 办公室主任叫什么名字: a name
+    if answer_type is AnswerType.NUMBER and re.match(r"第|多少|几", match.group()):
+        unit = re.sub(r"^(?:第多少|第几|多少|几)", "", match.group())
+        if not unit:
+            following = _following_word(words, wh_end)
+            if re.fullmatch(_UNIT, following):
+                unit, wh_end = following, wh_end + len(following)
+            elif following == "钱":
+                unit, wh_end = "元", wh_end + 1  # 多少钱: an amount of money
+    if answer_type is AnswerType.NUMBER and not unit and _RATE.search(normalized, 0, wh_start):
+        unit = "%"  # 普及率只有多少 / 占比是多少: a percentage
+    return answer_type, head, unit, wh_end
+
+
 def analyze_question(question: str, tokenizer: jieba.Tokenizer | None = None) -> QuestionAnalysis:
     """Find the question word, expected answer type, anchors and content words of ``question``.
 
-    ``tokenizer`` is a ready ``jieba.Tokenizer`` (e.g. one with the corpus terms added); without one
-    a private default tokenizer is built once per process.
+    ``tokenizer`` is a ready ``jieba.Tokenizer`` (e.g. one with the corpus terms added); without
+    one a private default tokenizer is built once per process and never changed.
 
     Raises:
         QuestionError: the question is empty or only punctuation.
@@ -209,40 +303,35 @@ def analyze_question(question: str, tokenizer: jieba.Tokenizer | None = None) ->
     found = _find_question_word(normalized, words)
     head = unit = ""
     if found is None:
-        end = len(normalized)
         answer_type = AnswerType.YESNO if _YESNO_END.search(normalized) else AnswerType.OTHER
-        wh_start = wh_end = end
+        wh_start = wh_end = len(normalized)
     else:
         answer_type, match = found
         wh_start, wh_end = match.span()
         if match.group().startswith("在"):
-            wh_start += 1  # 在哪: 在 is the answer's frame (在X), matched like the rest of the question
-        head = match.groupdict().get("head") or ""
-        if answer_type in (AnswerType.ENTITY, AnswerType.LIST) and not head:
-            head = _head_noun(words, wh_end)
-            wh_end += len(head)
-        if answer_type in (AnswerType.ENTITY, AnswerType.LIST) and head:
-            answer_type = _typed_head(head) or answer_type
-        if answer_type is AnswerType.ENTITY and (_DESCRIPTIVE_HEAD.search(head) or match.group() == "什么样"):
-            answer_type = AnswerType.DESCRIPTION
-        elif answer_type is AnswerType.ENTITY and not head and _PERSON_TITLE.search(normalized, 0, wh_start):
-            answer_type = AnswerType.PERSON  # 四平市长叫啥 / 办公室主任叫什么名字: a name
-        if answer_type is AnswerType.NUMBER and re.match(r"第|多少|几", match.group()):
-            unit = re.sub(r"^(?:第多少|第几|多少|几)", "", match.group())
-            if not unit:
-                following = _following_word(words, wh_end)
-                if re.fullmatch(_UNIT, following):
-                    unit, wh_end = following, wh_end + len(following)
-                elif following == "钱":
-                    unit, wh_end = "元", wh_end + 1  # 多少钱: an amount of money
-        if answer_type is AnswerType.NUMBER and not unit and _RATE.search(normalized, 0, wh_start):
-            unit = "%"  # 普及率只有多少 / 占比是多少: a percentage
+            wh_start += (
+                1  # 在哪: 在 is the answer's frame (在X), matched like the rest of the question
+            )
+        answer_type, head, unit, wh_end = _refine(
+            answer_type, match, normalized, words, wh_start, wh_end
+        )
     wh_word = normalized[wh_start:wh_end]
+    term = ""
+    definition = _DEFINITION.fullmatch(normalized)
+    if definition is not None:
+        candidate = definition.group("after") or definition.group("before")
+        if not _NOT_TERM_START.match(candidate):
+            answer_type, term = AnswerType.DEFINITION, candidate
 
     keywords, position = [], 0
     for word in words:
         inside = wh_start <= position < wh_end or (position < wh_start < position + len(word))
-        if not inside and word.strip() and any(char.isalnum() for char in word) and word not in STOPWORDS:
+        if (
+            not inside
+            and word.strip()
+            and any(char.isalnum() for char in word)
+            and word not in STOPWORDS
+        ):
             keywords.append(word)
         position += len(word)
     return QuestionAnalysis(
@@ -256,4 +345,5 @@ def analyze_question(question: str, tokenizer: jieba.Tokenizer | None = None) ->
         unit=unit,
         words=tuple(words),
         keywords=tuple(keywords),
+        term=term,
     )

@@ -82,3 +82,19 @@ def test_keywords_leave_out_question_and_function_words():
 def test_a_question_without_words_is_refused():
     with pytest.raises(QuestionError, match="ask something"):
         analyze_question(" ？！ ")
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [("什么是棱柱？", "棱柱"), ("CS/MPQ-78雷达是什么？", "cs/mpq-78雷达"), ("“一轴”指的是什么？", "“一轴”")],
+)
+def test_definition_questions_name_their_term(question, term):
+    analysis = analyze_question(question)
+    assert analysis.answer_type is AnswerType.DEFINITION
+    assert analysis.term == term
+
+
+def test_an_attribute_or_a_pronoun_is_no_definition():
+    # X的Y是什么 asks for a thing; 这是什么 has no term to define
+    assert analyze_question("瓦士本市的主街道是什么？").answer_type is AnswerType.ENTITY
+    assert analyze_question("这是什么？").term == ""
