@@ -10,6 +10,11 @@ It prints EM / F1 (``rag.evaluation``) for the even-numbered questions (the only
 tuned on), the odd-numbered ones (held out) and all, per expected answer type, and the time the
 reader takes per question. A question the reader refuses counts as an empty answer.
 
+``--wrong-context`` asks every CMRC question twice, against its own context and against the
+context of the next article (which cannot answer it), and prints for each score threshold the
+share of right-context answers kept and of wrong-context answers refused: a check of the
+confidence score on more than the seed set's few unanswerable questions.
+
 ``--seed`` reads the project's own questions (``eval/seed_questions.jsonl``) instead and gives the
 reader every passage of the question's article (``corpus/``, cleaned and cut by
 ``rag.passages``); unanswerable questions get the five passages of the corpus that share the most
@@ -44,7 +49,7 @@ from rag.segmentation import split_sentences  # noqa: E402
 
 DEFAULT_DATA = Path("/work/shared/data/cmrc2018/cmrc2018_trial.json")
 SETTINGS = ("all", "top3")
-THRESHOLDS = (0.0, 0.2, 0.3, 0.35, 0.4, 0.5, 0.6)
+THRESHOLDS = (0.0, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
 
 
 @dataclass(frozen=True)
@@ -214,6 +219,34 @@ def cmrc_report(args: argparse.Namespace) -> None:
         print_worst(outcomes, args.errors)
 
 
+def wrong_context_report(args: argparse.Namespace) -> None:
+    config = Config(answer_passages=10)
+    extractor = AnswerExtractor(config)
+    extractor.warm_up()
+    examples = load_examples(args.data)
+    contexts = list(dict.fromkeys((example.context_id, example.context) for example in examples))
+    # Each trial context is its own Wikipedia article, so the next one is about something else.
+    following = {
+        context_id: contexts[(index + 1) % len(contexts)]
+        for index, (context_id, _) in enumerate(contexts)
+    }
+    right: list[float] = []
+    wrong: list[float] = []
+    for example in examples:
+        found, _ = answer(extractor, example.question, make_hits(example, "all", config))
+        right.append(found.score if found is not None else 0.0)
+        other_id, other_context = following[example.context_id]
+        moved = replace(example, context_id=other_id, context=other_context)
+        found, _ = answer(extractor, example.question, make_hits(moved, "all", config))
+        wrong.append(found.score if found is not None else 0.0)
+    print("== CMRC 2018 trial: own context vs the next article's context (no answer)")
+    print("  threshold  own context kept  wrong context refused")
+    for threshold in THRESHOLDS:
+        kept = sum(score >= threshold for score in right) / len(right)
+        refused = sum(score < threshold for score in wrong) / len(wrong)
+        print(f"  {threshold:9.2f}  {kept:16.3f}  {refused:21.3f}")
+
+
 def seed_report(args: argparse.Namespace) -> None:
     config = Config()
     corpus = load_corpus(args.corpus)
@@ -260,11 +293,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--setting", choices=(*SETTINGS, "both"), default="both")
     parser.add_argument("--errors", type=int, default=0, help="print this many worst answers")
     parser.add_argument("--seed", action="store_true", help="run the project's seed questions")
+    parser.add_argument(
+        "--wrong-context", action="store_true", help="score CMRC questions on another article"
+    )
     parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "seed_questions.jsonl")
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     args = parser.parse_args(argv)
     if args.seed:
         seed_report(args)
+    elif args.wrong_context:
+        wrong_context_report(args)
     else:
         cmrc_report(args)
 

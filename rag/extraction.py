@@ -22,8 +22,12 @@ The answer is always a span copied from a passage, never generated. Steps:
    and type agreement. Why / how / yes-no / description / definition questions get the sentence.
 
 The confidence ``score`` in [0, 1] combines how much of the question the passage covers around
-the answer, how well the span is framed and whether it has the expected type; callers compare it
-with ``Config.answer_min_score``. ``None`` means the passages share too little with the question
+the answer, how well the span is framed and whether it has the expected type, and is lowered for
+the marks of an on-topic question the passages cannot answer: a name (or year) of the question
+missing from the passages, the noun next to the question word (票价, 全长) missing from the
+answer's sentence, no expression of the asked type. Callers compare it with
+``Config.answer_min_score``. Questions asking for several things (哪些 / 哪几条河) prefer
+enumerations (X、Y和Z), taken whole when names are asked for. ``None`` means the passages share too little with the question
 (or there were none, or the question has no words to look for). The constants below were tuned
 on the even-numbered CMRC 2018 trial questions (``benchmarks/reader_cmrc.py``); the odd-numbered
 ones are held out.
@@ -64,6 +68,14 @@ _MIN_COVERAGE = 0.2
 _DEFINING_BONUS = 0.5  # ranking bonus of a sentence that defines the term a question asks about
 _TAGGED_SENTENCES = 2  # best sentences whose words are tagged for name questions
 
+# Confidence: what an on-topic question the passages do not answer looks like.
+_MISSING_NAME_FACTOR = 0.5  # per name of the question found in no passage
+_FOCUS_WEIGHT = 0.5  # share of the score lost when the words next to the question word are missing
+_FOCUS_REACH = 6  # characters before the question word within which its left neighbour counts
+_UNTYPED_FACTOR = 0.6  # a date / number / name / list question answered with no such expression
+_NAME_FLAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nsf", "nt", "nz", "eng"})
+_LATIN_WORD = re.compile(r"[a-z][a-z0-9]*")
+
 # --- text classes ------------------------------------------------------------------------------
 _CLAUSE_BREAK = frozenset("，,；;：:。！？!?\n")
 _EDGE_JUNK = " \t\u3000，,；;：:。！？!?、…—-·"
@@ -90,7 +102,13 @@ _FILLER_WORDS = frozenset(
 _DEFINING_COPULA = re.compile(
     r"[”」』》\"]?(?:\s*[（(][^（()）]{0,40}[）)])?[，,]?\s*(?:就是|便是|是|为|指|即|乃|系|也称|又称|或称|简称)"
 )
-_ENUMERATION = re.compile(r"[^、，,；;。]{1,20}(?:、|和|及|与|以及)[^、，,；;。]{1,20}")
+# Between the items of an enumeration (梅花鹿、蛋品、食用菌 / 大梨树河、太平河和小仙人河).
+_ITEM_SEPARATOR = re.compile(r"、|以及|和|及|与|或")
+# What follows the last item without belonging to it (食用菌|三大特色品类, 辽源|三市, 中国一汽|等).
+_ITEM_TAIL = re.compile(r"等|在内|的|[0-9一二两三四五六七八九十]+[个大项种家座条所位类处名件市县区]")
+_LIST_COUNT = re.compile(r"(?<=[^、，,])[0-9一二两三四五六七八九十]+[个大项种家座条所位类处名件]$")
+_MAX_ITEM = 12  # characters; a longer stretch between separators is no list item
+_NON_CJK_RUN = re.compile(r"[^\u4e00-\u9fff\s，,、；;。]+")
 _NAME_JOINERS = frozenset({"·", "‧", "•", "-", "－"})
 
 # --- what typed answers look like (on normalised text) -----------------------------------------
@@ -150,6 +168,8 @@ _NAME_TAGS = {
     AnswerType.PLACE: _PLACE_TAGS,
     AnswerType.ORGANIZATION: _ORG_TAGS | _PLACE_TAGS,
 }
+# First letters of jieba tags that cannot continue a name: verbs and numerals.
+_NOT_NAME_TAIL = frozenset("vm")
 _NUMERIC = frozenset({AnswerType.NUMBER, AnswerType.DURATION})
 _STRONGLY_TYPED = frozenset({AnswerType.DATE, *_NUMERIC, *_NAME_TAGS})
 # Answered with the whole sentence: explanations, and lists not spelt out as an enumeration.
@@ -289,11 +309,7 @@ class AnswerExtractor:
         if choice is None or choice.match.coverage < _MIN_COVERAGE:
             return None
         match, span = choice.match, choice.span
-        text = texts[match.hit_rank]
-        if analysis.answer_type in _EXPLANATORY and not (
-            analysis.answer_type is AnswerType.LIST
-            and _ENUMERATION.search(text, span.start, span.end)
-        ):
+        if analysis.answer_type in _EXPLANATORY and not (analysis.plural and span.typed > 0):
             span = _Span(match.local_start, match.local_end, span.framing, span.typed)
         passage = hits[match.hit_rank].passage
         return Answer(
@@ -306,14 +322,17 @@ class AnswerExtractor:
             end=passage.start + span.end,
             sentence_start=match.sentence.start,
             sentence_end=match.sentence.end,
-            score=round(_confidence(match, span), 4),
+            score=round(self._confidence(query, texts, choice), 4),
             answer_type=analysis.answer_type.value,
         )
 
     def _choose(self, query: _Query, hits: Sequence[Hit], texts: Sequence[str]) -> _Choice | None:
         """The best candidate span of the best-ranked sentences."""
         answer_type = query.analysis.answer_type
-        type_weight = _STRONG_TYPE_WEIGHT if answer_type in _STRONGLY_TYPED else _TYPE_WEIGHT
+        plural = query.analysis.plural and answer_type not in _NUMERIC
+        type_weight = (
+            _STRONG_TYPE_WEIGHT if answer_type in _STRONGLY_TYPED or plural else _TYPE_WEIGHT
+        )
         best: _Choice | None = None
         ranked = self._rank_sentences(query, hits, texts)[: self.config.reader_sentences]
         for rank, match in enumerate(ranked):
@@ -325,6 +344,8 @@ class AnswerExtractor:
             aligned = self._alignment(query, text, match.local_start, match.local_end)
             for candidate in self._candidates(query, text, match, aligned, words):
                 span = self._trim(query, text, candidate, boundaries, aligned, match.local_start)
+                if plural:
+                    span = _listed(text, span, match, words, answer_type in _NAME_TAGS)
                 span = self._typed(query, text, span, words)
                 if span.end <= span.start:
                     continue
@@ -350,6 +371,38 @@ class AnswerExtractor:
                 ):
                     best = _Choice(match, span, preference)
         return best
+
+    # --- confidence ----------------------------------------------------------------------------
+
+    def _confidence(self, query: _Query, texts: Sequence[str], choice: _Choice) -> float:
+        """How sure the answer is, in [0, 1].
+
+        The question's coverage around the answer, scaled by how well the span is framed and
+        whether it has the asked type, then lowered for what an on-topic question the passages do
+        not answer looks like: a name of the question found in none of the passages (哈尔滨 in
+        哈尔滨到长春坐高铁要多久), the words next to the question word missing from the answer's
+        sentence (票价 in 高铁票价多少钱 ↔ …压缩至30分钟), and no expression of the asked type.
+        """
+        match, span = choice.match, choice.span
+        base = 0.4 + 0.3 * span.framing + 0.3 * span.typed
+        tagged, position = [], 0
+        for pair in self._pos_tokenizer().cut(query.analysis.normalized):
+            tagged.append((position, position + len(pair.word), pair.flag))
+            position += len(pair.word)
+        sentence = texts[match.hit_rank][match.local_start : match.local_end]
+        missing = _missing_names(query.analysis, tagged, texts, texts[match.hit_rank])
+        focus = _focus_share(query.analysis, tagged, sentence)
+        untyped = span.typed <= 0 and (
+            query.analysis.answer_type in _STRONGLY_TYPED or query.analysis.plural
+        )
+        score = (
+            match.coverage
+            * base
+            * _MISSING_NAME_FACTOR**missing
+            * (1.0 - _FOCUS_WEIGHT * (1.0 - focus))
+            * (_UNTYPED_FACTOR if untyped else 1.0)
+        )
+        return min(1.0, max(0.0, score))
 
     # --- question side -------------------------------------------------------------------------
 
@@ -653,7 +706,9 @@ class AnswerExtractor:
         is to the question's matched words (and less for each clause or list break between)."""
         answer_type = query.analysis.answer_type
         start, end = match.local_start, match.local_end
-        if answer_type is AnswerType.DATE:
+        if query.analysis.plural and answer_type not in _NUMERIC:
+            found = [(low, high) for low, high, _ in _enumerations(text, start, end, words)]
+        elif answer_type is AnswerType.DATE:
             found = [m.span() for m in _DATE.finditer(text, start, end)]
         elif answer_type in _NUMERIC:
             found = [
@@ -671,6 +726,7 @@ class AnswerExtractor:
             if sum(query.weights[p] for p in run.positions) >= 1.0
         ]
         starts = {word[0] for word in words}
+        ends = {word[1] for word in words}
         spans = []
         for span_start, span_end in found:
             if span_start not in starts:
@@ -680,6 +736,8 @@ class AnswerExtractor:
                 span_start = qualifier.end() if qualifier else span_start
                 if span_start not in starts:
                     continue
+            if not _DIGIT.search(text, span_start, span_end) and span_end not in ends:
+                continue  # 零|部 of 零部件 is no number
             if all(aligned[index - start] for index in range(span_start, span_end)):
                 continue  # the question's own words (辽源 in 辽源的高铁站在哪) are no answer
             distance = min(
@@ -762,9 +820,23 @@ class AnswerExtractor:
             return _Span(date.start(), date.end(), span.framing, 1.0)
         if analysis.answer_type in _NAME_TAGS:
             names = _names(analysis.answer_type, text, words, span.start, span.end)
+            if analysis.plural:
+                # Several names asked for: a list of them, or a list of untagged rare names.
+                typed = max(0.6, span.typed) if names else span.typed
+                return _Span(span.start, span.end, span.framing, typed)
             if not names:
                 return _Span(span.start, span.end, span.framing, 0.0)
             last = names[-1]
+            if (
+                len(names) == 1
+                and analysis.answer_type is not AnswerType.PLACE
+                and last[1] < span.end
+                and _tag_after(words, last[1])[:1] in _NOT_NAME_TAIL
+            ):
+                # A verb or number after a person's or organisation's name is the
+                # sentence going on (王立臣|说, 高飞|5位发言人…), not part of the name; a place
+                # name goes on with unknown words (香港屯门|兆康路…).
+                span = _Span(span.start, last[1], span.framing, span.typed)
             if (
                 analysis.answer_type is AnswerType.PERSON
                 and last[1] == span.end
@@ -795,10 +867,53 @@ class AnswerExtractor:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _confidence(match: _SentenceMatch, span: _Span) -> float:
-    """How sure the answer is, in [0, 1]: the question's coverage around the answer, scaled by
-    how well the span is framed and whether it has the asked type."""
-    return min(1.0, max(0.0, match.coverage * (0.4 + 0.3 * span.framing + 0.3 * span.typed)))
+def _missing_names(
+    analysis: QuestionAnalysis, tagged: Sequence[_Word], texts: Sequence[str], passage: str
+) -> int:
+    """How many names of the question (places, people, organisations, other proper nouns, latin
+    words), outside the question word, none of the passages holds, not even half of their
+    character bigrams (长春都市圈 is there as 长春现代化都市圈); and how many of its numbers
+    (2026 in 2026年经济总量目标) the answer's ``passage`` lacks."""
+    missing = 0
+    for start, end, flag in tagged:
+        word = analysis.normalized[start:end]
+        if analysis.wh_start <= start < analysis.wh_end or len(word) < 2:
+            continue
+        if word.isdigit():
+            missing += word not in passage
+            continue
+        if not (flag in _NAME_FLAGS or _LATIN_WORD.fullmatch(word)):
+            continue
+        if any(word in text for text in texts):
+            continue
+        pairs = [word[i : i + 2] for i in range(len(word) - 1)]
+        held = sum(any(pair in text for text in texts) for pair in pairs)
+        if _LATIN_WORD.fullmatch(word) or len(pairs) == 1 or held * 2 < len(pairs):
+            missing += 1
+    return missing
+
+
+def _focus_share(analysis: QuestionAnalysis, tagged: Sequence[_Word], sentence: str) -> float:
+    """How much of the nouns next to the question word (the thing asked about: 票价 in
+    高铁票价多少钱, 全长 in 全长多少公里) ``sentence`` holds: per noun the share of its characters
+    in a bigram of the sentence; 1 when no noun is that close."""
+    text = analysis.normalized
+    nouns = [word for word in tagged if word[2][:1] == "n" or word[2] in ("vn", "eng")]
+    wh_start, wh_end = analysis.wh_start, analysis.wh_end
+    left = [w for w in nouns if wh_start - _FOCUS_REACH <= w[0] and w[1] <= wh_start]
+    right = [w for w in nouns if 0 <= w[0] - wh_end <= _FOCUS_REACH]
+    focus = [*left[-1:], *right[:1]]
+    if not focus:
+        return 1.0
+    shares = []
+    for start, end, _ in focus:
+        word = text[start:end]
+        if len(word) < 2:
+            shares.append(1.0 if word in sentence else 0.0)
+            continue
+        held = [word[i : i + 2] in sentence for i in range(len(word) - 1)]
+        shares.append(sum(held) / len(held))
+    return sum(shares) / len(shares)
 
 
 def _is_filler(text: str, span: _Span, words: Sequence[_Word], answer_type: AnswerType) -> bool:
@@ -922,8 +1037,10 @@ def _number_in(
     pattern = _number_with_unit(analysis.unit) if analysis.unit else _NUMBER
     for match in pattern.finditer(text, start, end):
         value = match.group()
-        if not _DIGIT.search(value) and (len(value) < 2 or not re.search(_MEASURE, value)):
-            continue  # a lone 一 / 两 inside a word (一些, 统一) is not a number
+        if not _DIGIT.search(value) and (
+            len(value) < 2 or not re.search(_MEASURE, value) or value[0] in "零〇"
+        ):
+            continue  # a lone 一 / 两 inside a word (一些, 统一, 零部件) is not a number
         if analysis.answer_type is AnswerType.DURATION:
             fits = _TIME_UNITS.search(value) is not None
         elif analysis.unit:
@@ -1040,6 +1157,102 @@ def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
         if any(_is_content(char) for char in text[piece_start:piece_end]):
             trimmed.append((piece_start, piece_end))
     return trimmed
+
+
+def _enumerations(
+    text: str, lower: int, upper: int, words: Sequence[_Word]
+) -> list[tuple[int, int, float]]:
+    """Enumerations (X、Y和Z) in ``text[lower:upper]``, each within one clause, with how surely
+    they are lists (1 with 、, 0.8 for a lone 和 / 与 / 及).
+
+    Separators at most ``_MAX_ITEM`` characters apart chain into one list; 和 / 及 / 与 count only
+    as whole words (和平 is no separator). An item's left edge and the end of the last item are not
+    marked (聚焦|梅花鹿、蛋品、食用菌|三大特色品类), so the first and last items take whole words
+    next to the separators, no longer than the longest inner item, up to a function word or what
+    ends a list (等, 三大…); in a list of two, also up to a one-character word (赴|上海、成都).
+    """
+    starts = {word[0]: word for word in words}
+    ends = {word[1]: word for word in words}
+
+    def lone(word: _Word, counted: bool) -> bool:
+        # Without inner items to measure by, a one-character word (赴 / 与) ends an item too.
+        piece = text[word[0] : word[1]]
+        return (len(piece) < 2 and not counted) or piece in STOPWORDS or piece in _FILLER_WORDS
+
+    found: list[tuple[int, int, float]] = []
+    for clause_start, clause_end in _clauses(text, lower, upper):
+        separators = [
+            (m.start(), m.end())
+            for m in _ITEM_SEPARATOR.finditer(text, clause_start, clause_end)
+            if m.group() == "、" or (m.start() in ends and m.end() in starts)
+        ]
+        chains: list[list[tuple[int, int]]] = []
+        for separator in separators:
+            # 和 / 与 join only the last item: before a 、 it means "with" (企业与中国一汽、中车长客).
+            if (
+                chains
+                and 0 < separator[0] - chains[-1][-1][1] <= _MAX_ITEM
+                and text[chains[-1][-1][0]] == "、"
+            ):
+                chains[-1].append(separator)
+            else:
+                chains.append([separator])
+        for chain in chains:
+            inner = [
+                _units(text, before[1], after[0])
+                for before, after in zip(chain, chain[1:], strict=False)
+            ]
+            longest = max(inner) + 1 if inner else _MAX_ITEM // 2
+            first = chain[0][0]
+            while first in ends and first > clause_start:
+                word = ends[first]
+                # A rare name may hold a one-character word (艾仕|得|涂料): it stops only a
+                # started item.
+                if (lone(word, bool(inner)) and chain[0][0] - first >= 2) or _units(
+                    text, word[0], chain[0][0]
+                ) > longest:
+                    break
+                first = word[0]
+            if not inner:
+                longest = _units(text, first, chain[0][0]) + 1  # two items: about as long
+            last = chain[-1][1]
+            while last in starts and last < clause_end:
+                word = starts[last]
+                started = last - chain[-1][1] >= 2
+                if (
+                    (lone(word, bool(inner)) and started)
+                    or _units(text, chain[-1][1], word[1]) > longest
+                    or _ITEM_TAIL.match(text, last)
+                ):
+                    break
+                last = word[1]
+            if first < chain[0][0] and last > chain[-1][1]:
+                # A lone 和 / 与 may join two verbs or mean "with": a weaker sign of a list.
+                sure = 1.0 if text[chain[0][0]] == "、" else 0.8
+                found.append((*_strip(text, first, last), sure))
+    return found
+
+
+def _units(text: str, start: int, end: int) -> int:
+    """Length of ``text[start:end]`` with each run of latin letters, digits or symbols counted as
+    one character, as a Chinese character is a word's worth (光荣和ω-force)."""
+    return len(_NON_CJK_RUN.sub("x", text[start:end]))
+
+
+def _listed(
+    text: str, span: _Span, match: _SentenceMatch, words: Sequence[_Word], narrow: bool
+) -> _Span:
+    """``span`` typed by how surely it holds or is part of an enumeration (0 when not); with
+    ``narrow`` (names asked for) it becomes the enumeration itself. A list of other things keeps
+    its frame: what is listed is often a phrase, not a word (分布于东大西洋海域，北至…)."""
+    for start, end, sure in _enumerations(text, match.local_start, match.local_end, words):
+        if start < span.end and span.start < end:
+            if narrow or span.start >= start and span.end <= end:
+                return _Span(start, end, span.framing, sure)
+            # The count before the frame answers 哪几 itself (…食用菌|三大|特色品类).
+            count = _LIST_COUNT.search(text, span.start, span.end)
+            return _Span(span.start, count.start() if count else span.end, span.framing, sure)
+    return _Span(span.start, span.end, span.framing, 0.0)
 
 
 def _items(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -40,7 +40,7 @@ class AnswerType(StrEnum):
 # Question words, tried in this order; the first rule that matches at the start of a jieba word
 # wins. A group named "head" captures the noun asked about, which stays in the question word's span.
 _UNIT = (
-    r"(?:[个位名次届座种项所家条人年月天日岁倍米吨克元股只头匹艘架支枚篇首集期户层间本册张场辆台件部份套"
+    r"(?:[个位名次届座种项所家条人年月天日岁倍米吨克元股只头匹艘架支枚篇首集期户层间本册张场辆台件部份套处"
     r"块片页字节站班批分秒周代度点]|分钟|小时|公里|千米|厘米|毫米|公分|平方公里|平方米|公顷|千克|公斤|美元"
     r"|英里|英尺|人次|万|亿)"
 )
@@ -55,11 +55,12 @@ _RULES: tuple[tuple[AnswerType, str], ...] = (
         AnswerType.DURATION,
         r"多久|多长时间|多少时间|多少年|多少天|多少个月|多少小时|多少分钟|几年|几天|几个月|几小时|几个小时|几分钟",
     ),
-    (AnswerType.LIST, r"哪些|哪几(?:个|种|项|位|家|所|座|类|方面)?"),
+    (AnswerType.LIST, r"哪些|哪几(?:方面|[个种项位家所座类条处件名只支部款样])?"),
     (AnswerType.PERSON, r"谁|哪一?位|什么人|啥人|何人|哪一?个人"),
     (
         AnswerType.PLACE,
-        r"哪里|哪儿|哪兒|何地|何处|何方|什么地方|啥地方|什么位置|在哪(?:里|儿|兒)?|哪一?国|哪一?个?(?P<head>国家|城市|省份?|地区|地方|县|市|州|区|岛|村|镇)",
+        r"哪里|哪儿|哪兒|何地|何处|何方|什么地方|啥地方|什么位置"
+        r"|在?哪一?个?(?P<head>国家|城市|省份?|地区|地方|县|市|州|区|岛|村|镇)|在哪(?:里|儿|兒)?|哪一?国",
     ),
     (AnswerType.NUMBER, rf"第(?:几|多少)|(?:多少|几){_UNIT}?|多[大高长重远深宽快厚少]"),
     (AnswerType.MANNER, r"怎么样|怎样|如何|怎么|咋样|咋|怎"),
@@ -118,6 +119,9 @@ _DEFINITION = re.compile(
     r"(?:什么是|啥是|何为|何谓)(?P<after>[^的，,；;]{1,20})"
     r"|(?P<before>[^的，,；;]{1,20}?)(?:是什么东西|是什么意思|是什么|是啥|是指什么|指的是什么|指什么)"
 )
+# 哪些 / 哪几 / 哪两家 / 哪三个: the answer names several things, usually as an enumeration.
+_MEASURE_WORDS = frozenset("个种类家所座条项部只支款本首位处件名样")
+_PLURAL = re.compile(r"哪(?:些|几|[两二三四五六七八九十])")
 _NOT_TERM_START = re.compile(r"^(?:这|那|它|他|她|其|该|此)")
 
 # Words that contain a question word's characters without asking anything.
@@ -154,6 +158,7 @@ class QuestionAnalysis:
     words: tuple[str, ...]  # jieba words of ``normalized``; they concatenate to it
     keywords: tuple[str, ...]  # content words outside the question word, in question order
     term: str = ""  # the term a definition question asks about (什么是棱柱 → 棱柱), "" otherwise
+    plural: bool = False  # asks for several things (哪些 / 哪几 / 哪两…): an enumeration answers
 
     @property
     def left(self) -> str:
@@ -208,10 +213,13 @@ def _find_question_word(
 
 
 def _typed_head(head: str) -> AnswerType | None:
+    """The type whose head ending is the longest match (国家 is a place, though 作家 is a person)."""
+    best: tuple[int, AnswerType] | None = None
     for answer_type, pattern in _TYPED_HEADS:
-        if pattern.search(head):
-            return answer_type
-    return None
+        found = pattern.search(head)
+        if found and (best is None or len(found.group()) > best[0]):
+            best = (len(found.group()), answer_type)
+    return best[1] if best else None
 
 
 def _following_word(words: list[str], end: int) -> str:
@@ -224,12 +232,14 @@ def _following_word(words: list[str], end: int) -> str:
     return ""
 
 
-def _head_noun(words: list[str], end: int) -> str:
+def _head_noun(words: list[str], end: int, counted: bool = False) -> str:
     """The noun a 什么 / 哪个 / 哪些 asks about: the next jieba word, or the next two when only
-    the pair names a kind of thing (哪家/漫画/公司 → 漫画公司)."""
+    the pair names a kind of thing (哪家/漫画/公司 → 漫画公司). After a measure word (``counted``:
+    哪几条 / 哪个) a single character is a noun too (哪几条河 → 河)."""
     first = _following_word(words, end)
+    shortest = 1 if counted else 2
     if (
-        not re.fullmatch(r"[\u4e00-\u9fff]{2,4}", first)
+        not re.fullmatch(rf"[\u4e00-\u9fff]{{{shortest},4}}", first)
         or first in STOPWORDS
         or first[0] in _NOT_HEAD_START
     ):
@@ -258,7 +268,7 @@ def _refine(
     head = match.groupdict().get("head") or ""
     unit = ""
     if answer_type in (AnswerType.ENTITY, AnswerType.LIST) and not head:
-        head = _head_noun(words, wh_end)
+        head = _head_noun(words, wh_end, counted=match.group()[-1] in _MEASURE_WORDS)
         wh_end += len(head)
     if answer_type in (AnswerType.ENTITY, AnswerType.LIST) and head:
         answer_type = _typed_head(head) or answer_type
@@ -316,6 +326,7 @@ def analyze_question(question: str, tokenizer: jieba.Tokenizer | None = None) ->
             answer_type, match, normalized, words, wh_start, wh_end
         )
     wh_word = normalized[wh_start:wh_end]
+    plural = _PLURAL.match(wh_word) is not None
     term = ""
     definition = _DEFINITION.fullmatch(normalized)
     if definition is not None:
@@ -346,4 +357,5 @@ def analyze_question(question: str, tokenizer: jieba.Tokenizer | None = None) ->
         words=tuple(words),
         keywords=tuple(keywords),
         term=term,
+        plural=plural,
     )

@@ -200,3 +200,37 @@ def test_a_range_in_the_asked_unit_is_taken_whole():
     text = "锦地罗生长于海拔50米至1,520米的地区，多生长在草地和湿地。"
     answer = AnswerExtractor().extract("锦地罗生长的地区海拔约是多少米？", _single(text))
     assert answer is not None and answer.text == "50米至1,520米"
+
+
+def test_several_names_asked_for_get_the_whole_enumeration():
+    text = "今年，辽源将全面整治大梨树河、太平河和小仙人河三条河流，改善城区水环境。"
+    answer = AnswerExtractor().extract("辽源今年要整治哪几条河？", _single(text))
+    assert answer is not None and answer.text == "大梨树河、太平河和小仙人河"
+
+
+def test_a_list_answer_ends_with_the_enumeration_not_its_count(extractor):
+    # A list of things keeps the words before it (CMRC answers 分布于X、Y); the count 三大 that
+    # answers 哪几 itself goes.
+    answer = _answer(extractor, "辽源主打哪几种特色品类？")
+    assert answer.text.endswith("梅花鹿、蛋品、食用菌")
+
+
+def test_a_verb_after_a_name_is_not_part_of_it():
+    text = "“订单排到了年底。”吉林启星铝业有限公司生产副总经理王立臣说。"
+    reader = AnswerExtractor(user_dict_lines=["王立臣 nr"])
+    answer = reader.extract("启星铝业的生产副总经理叫什么？", _single(text))
+    assert answer is not None and answer.text == "王立臣"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "哈尔滨到长春坐高铁要多久？",  # 哈尔滨 is in no passage
+        "辽源到长春的高铁票价多少钱？",  # 票价 is not in the sentence, which holds no amount
+    ],
+)
+def test_on_topic_questions_the_passages_do_not_answer_score_below_the_threshold(
+    extractor, question
+):
+    answer = extractor.extract(question, _hits())
+    assert answer is None or answer.score < Config().answer_min_score

@@ -98,3 +98,22 @@ def test_an_attribute_or_a_pronoun_is_no_definition():
     # X的Y是什么 asks for a thing; 这是什么 has no term to define
     assert analyze_question("瓦士本市的主街道是什么？").answer_type is AnswerType.ENTITY
     assert analyze_question("这是什么？").term == ""
+
+
+def test_several_things_asked_for_are_plural_with_their_noun():
+    rivers = analyze_question("辽源今年要整治哪几条河？")
+    assert rivers.plural and rivers.head == "河" and rivers.wh_word == "哪几条河"
+    assert analyze_question("吉林市融入都市圈要建哪几个圈？").head == "圈"
+    assert not analyze_question("辽源的高铁站选址在哪？").plural
+
+
+def test_a_place_noun_after_zai_na_is_kept_as_the_head():
+    analysis = analyze_question("龙山区李先生的闺女在哪个城市念书？")
+    assert analysis.answer_type is AnswerType.PLACE
+    assert analysis.head == "城市" and analysis.left.endswith("在")
+
+
+def test_the_longest_typed_ending_decides_the_head_type():
+    # 国家 ends in 家 (as 作家 does) but is a place
+    assert analyze_question("他去过哪个国家？").answer_type is AnswerType.PLACE
+    assert analyze_question("辽源拆了多少处围挡？").unit == "处"
