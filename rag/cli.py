@@ -151,7 +151,12 @@ def _answer_lines(pipeline, lines: Iterable[str], k: int) -> Iterable[dict[str, 
             continue
         question_id = None
         try:
-            request = json.loads(line)
+            try:
+                request = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ValueError(
+                    f'not valid JSON ({error.msg} at column {error.colno}); expected {{"id", "question"}}'
+                ) from None
             if not isinstance(request, dict):
                 raise ValueError('expected an object {"id", "question"}')
             question_id = request.get("id")
@@ -159,12 +164,17 @@ def _answer_lines(pipeline, lines: Iterable[str], k: int) -> Iterable[dict[str, 
             if not isinstance(question, str):
                 raise ValueError('missing "question" (a string)')
             yield batch_record(pipeline.ask(question, k=k), question_id)
-        except (ValueError, RagError) as error:  # json.JSONDecodeError is a ValueError
+        except (ValueError, RagError) as error:
             yield {"id": question_id, "line": number, "error": f"line {number}: {error}"}
 
 
 def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+    try:
+        sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+    except UnicodeEncodeError:
+        # A lone surrogate from a batch line's "id" (or an output encoding without CJK) cannot be
+        # written as text; JSON's \u escapes carry it, so this one record is not lost.
+        sys.stdout.write(json.dumps(value) + "\n")
     sys.stdout.flush()
 
 

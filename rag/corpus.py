@@ -12,7 +12,8 @@
   contexts). These are not page scans, so they get light cleaning only: one paragraph per
   non-blank line, stripped. ``id`` is both ``doc_id`` and ``source``.
 
-A document with no text is skipped, and of two documents with the same cleaned text (or, in
+Control characters (NUL, BEL…) and invisible format characters (zero-width space, direction
+marks) are dropped from every document before anything else. A document with no text is skipped, and of two documents with the same cleaned text (or, in
 JSONL, the same id) the first is kept; each case adds a line to ``Corpus.warnings``. Anything
 that cannot be read raises ``CorpusError`` saying which file (and line or byte) to fix.
 
@@ -25,6 +26,7 @@ import datetime
 import hashlib
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,7 +150,7 @@ def _load_folder(folder: Path) -> Corpus:
     for article in articles:
         sidecar_file = article.with_suffix(SIDECAR_SUFFIX)
         sidecar = _read_sidecar(sidecar_file) if sidecar_file.is_file() else _Sidecar()
-        cleaned = clean_article(_read_text(article))
+        cleaned = clean_article(_printable(_read_text(article)))
         if not cleaned.text.strip():
             warnings.append(f"{article.name}: no text left after cleaning; skipped.")
             continue
@@ -332,8 +334,8 @@ def _jsonl_record(file: Path, number: int, line: str) -> dict[str, str]:
 
 
 def _light_document(doc_id: str, title: str, text: str) -> Document:
-    """One body paragraph per non-blank line, stripped; nothing else is touched."""
-    lines = [line.strip() for line in _LINE_BREAK.split(text)]
+    """One body paragraph per non-blank line, stripped; only control and format characters go."""
+    lines = [line.strip() for line in _LINE_BREAK.split(_printable(text))]
     paragraphs: list[Paragraph] = []
     offset = 0
     for line in filter(None, lines):
@@ -342,7 +344,7 @@ def _light_document(doc_id: str, title: str, text: str) -> Document:
     return Document(
         doc_id=doc_id,
         source=doc_id,
-        title=title.strip(),
+        title=_printable(title).strip(),
         text="\n".join(filter(None, lines)),
         paragraphs=tuple(paragraphs),
     )
@@ -361,6 +363,17 @@ def _read_text(file: Path) -> str:
             f"{file.name}: not valid UTF-8 at byte {skipped + error.start}; "
             "save the file as UTF-8 and try again."
         ) from error
+
+
+def _printable(text: str) -> str:
+    """``text`` without control characters other than white space (NUL, BEL, ESC from a bad
+    extraction) and invisible format characters (zero-width space, BOM, direction marks): they
+    would otherwise end up inside answers and citations and split words for jieba (辽\u200b源)."""
+    return "".join(
+        char
+        for char in text
+        if char.isspace() or unicodedata.category(char) not in ("Cc", "Cf")
+    )
 
 
 def _not_a_corpus(path: Path) -> CorpusError:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import jieba
 import jieba.posseg
 
+from rag.errors import QuestionError
 from rag.normalize import normalize
 from rag.question import analyze_question
 
@@ -150,7 +151,12 @@ class FollowUpResolver:
 
         Without a previous question, or when nothing in ``question`` points back, the question
         is returned unchanged (``reason="standalone"``).
+
+        Raises:
+            QuestionError: ``question`` or ``previous`` is not text (an API client sent null or 42).
         """
+        if not isinstance(question, str) or not isinstance(previous, (str, type(None))):
+            raise QuestionError("问题必须是文字。")
         text = question.strip()
         core = text.rstrip(_TRAILING)
         if (

@@ -1,6 +1,7 @@
 """Make a user's question or search text safe to process: ``prepare_query(text, max_chars)``.
 
-Control characters (NUL included) become spaces, white space is collapsed, text longer
+Control characters (NUL included) become spaces, invisible format characters (zero-width
+space and joiner, BOM, direction marks) are dropped, white space is collapsed, text longer
 than ``max_chars`` is cut (and the caller is told so), and text with nothing to search
 for (empty, only punctuation, symbols or emoji) raises ``QuestionError``.
 """
@@ -21,10 +22,17 @@ class PreparedQuery:
     truncated: bool  # True when the input was longer than max_chars and was cut
 
 
+def _visible(char: str) -> str:
+    category = unicodedata.category(char)
+    if category == "Cf":  # invisible inside a word (辽\u200b源): a space would split 辽源 in two
+        return ""
+    return " " if category.startswith("C") else char
+
+
 def prepare_query(text: str, max_chars: int) -> PreparedQuery:
     if not isinstance(text, str):
         raise QuestionError("问题必须是文字。")
-    visible = "".join(" " if unicodedata.category(char).startswith("C") else char for char in text)
+    visible = "".join(_visible(char) for char in text)
     visible = _SPACE.sub(" ", visible).strip()
     if not visible:
         raise QuestionError("请输入一个问题，例如：辽源什么时候通高铁？")

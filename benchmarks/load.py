@@ -1,0 +1,254 @@
+"""Load test of the web app through its Gradio API: throughput, latency percentiles and errors.
+
+Usage: python benchmarks/load.py [--requests 1000] [--clients 16] [--max-seconds 600]
+                                 [--index DIR] [--corpus PATH] [--questions JSONL] [--port N]
+                                 [--app SCRIPT] [--server-env NAME=VALUE ...]
+
+Builds the index when it is missing or stale, starts ``python app.py`` on 127.0.0.1 as a
+subprocess, waits until it serves, then sends ``--requests`` questions (eval/seed_questions.jsonl
+in a cycle) from ``--clients`` threads, each with its own ``gradio_client.Client`` calling
+``predict(question, "", 5, api_name="/ask")``. Stops sending when the count or ``--max-seconds``
+is reached, prints throughput, p50/p95/p99/max latency and the errors, and stops the server.
+A request is an error when it raises or returns no ``answer`` key; the server's log is kept in
+benchmarks/out/load-server.log. The CPU time the server and the clients used per request is
+printed too: clients and server share the machine, so it bounds the throughput.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rag.config import Config  # noqa: E402
+from rag.indexing import build_index, index_problem  # noqa: E402
+
+SERVER_START_SECONDS = 180  # loading the index and warming jieba and the embedder up
+REQUEST_TIMEOUT_SECONDS = 60
+TARGET_P95_MS = 300
+CORES = os.cpu_count() or 1
+
+
+@dataclass
+class Tally:
+    """What the client threads record; appended under ``lock``."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    answered: int = 0  # requests whose result has an answer span (not "没有找到")
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def load_questions(path: Path) -> list[str]:
+    return [
+        json.loads(line)["question"]
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+def start_server(
+    app: Path, port: int, index: Path, corpus: Path, log_path: Path, extra_env: dict[str, str]
+) -> subprocess.Popen:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **extra_env}
+    with log_path.open("w", encoding="utf-8") as log:
+        return subprocess.Popen(
+            [sys.executable, str(app), "--host", "127.0.0.1", "--port", str(port),
+             "--index", str(index), "--corpus", str(corpus)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+
+
+def wait_until_serving(url: str, server: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(
+                f"app.py exited with status {server.returncode}; see {log_path}:\n"
+                + log_path.read_text(encoding="utf-8")[-2000:]
+            )
+        try:
+            with urllib.request.urlopen(f"{url}gradio_api/info", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"app.py did not answer on {url} within {SERVER_START_SECONDS} s; see {log_path}.")
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time of process ``pid`` (Linux /proc), or of this process."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)  # app.py exits cleanly on SIGTERM (temporary exports go)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def run_clients(
+    url: str, questions: list[str], requests: int, clients: int, max_seconds: float, server_pid: int
+) -> tuple[Tally, float, dict[str, float]]:
+    """Send ``requests`` questions from ``clients`` threads.
+
+    Returns the tally, the wall time and the CPU seconds the server and the clients used.
+    """
+    from gradio_client import Client
+
+    tally = Tally()
+    next_number = iter(range(requests))
+    take_lock = threading.Lock()
+    # ssl_verify=False: gradio_client opens a new httpx client for every request, and with
+    # verification on each one loads the CA bundle — 50 ms of client CPU per request on loopback,
+    # which took half the machine from the server.
+    connections = [
+        Client(url, verbose=False, analytics_enabled=False, download_files=False, ssl_verify=False,
+               httpx_kwargs={"timeout": REQUEST_TIMEOUT_SECONDS})
+        for _ in range(clients)
+    ]
+    for client in connections:  # one untimed request each: connections and first-call caches
+        client.predict(questions[0], "", 5, api_name="/ask")
+    cpu_before = {"server": cpu_seconds(server_pid), "clients": cpu_seconds()}
+    started = time.perf_counter()
+    deadline = started + max_seconds
+
+    def work(client) -> None:
+        while time.perf_counter() < deadline:
+            with take_lock:
+                number = next(next_number, None)
+            if number is None:
+                return
+            question = questions[number % len(questions)]
+            sent = time.perf_counter()
+            try:
+                result = client.predict(question, "", 5, api_name="/ask")
+                if not isinstance(result, dict) or "answer" not in result:
+                    raise ValueError(f"unexpected result {str(result)[:80]!r}")
+            except Exception as error:  # every kind of failure is counted, none stops the run
+                with tally.lock:
+                    tally.errors[f"{type(error).__name__}: {str(error)[:120]}"] += 1
+                continue
+            elapsed = (time.perf_counter() - sent) * 1000
+            with tally.lock:
+                tally.latencies_ms.append(elapsed)
+                tally.answered += result["answer"] is not None
+
+    threads = [threading.Thread(target=work, args=(client,)) for client in connections]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    cpu = {"server": cpu_seconds(server_pid), "clients": cpu_seconds()}
+    return tally, seconds, {name: cpu[name] - cpu_before[name] for name in cpu}
+
+
+def percentile(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def report(tally: Tally, seconds: float, clients: int, cpu: dict[str, float]) -> str:
+    done = len(tally.latencies_ms)
+    errors = sum(tally.errors.values())
+    lat = sorted(tally.latencies_ms)
+    p95 = percentile(lat, 95)
+    lines = [
+        f"{done + errors} requests from {clients} clients in {seconds:.1f} s: "
+        f"{done / seconds:.1f} answered requests/s, {errors} errors, "
+        f"{tally.answered} with an answer span",
+        "",
+        "| p50 ms | p95 ms | p99 ms | max ms | mean ms |",
+        "|---|---|---|---|---|",
+        f"| {percentile(lat, 50):.0f} | {p95:.0f} | {percentile(lat, 99):.0f} | "
+        f"{lat[-1] if lat else float('nan'):.0f} | {statistics.fmean(lat) if lat else float('nan'):.0f} |",
+        f"target 0 errors and p95 <= {TARGET_P95_MS} ms: "
+        + ("met" if not errors and p95 <= TARGET_P95_MS else "missed"),
+    ]
+    if done:
+        lines.append(
+            "CPU per request: "
+            + ", ".join(f"{name} {used / done * 1000:.0f} ms" for name, used in cpu.items())
+            + f" ({CORES} cores give {CORES * 1000 / max(sum(cpu.values()) / done * 1000, 1e-9):.0f} req/s at most)"
+        )
+    for message, count in tally.errors.most_common(5):
+        lines.append(f"error ×{count}: {message}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--max-seconds", type=float, default=600, help="stop sending after this long")
+    parser.add_argument("--index", type=Path, default=ROOT / "index")
+    parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
+    parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "seed_questions.jsonl")
+    parser.add_argument("--port", type=int, default=None, help="default: a free port")
+    parser.add_argument("--app", type=Path, default=ROOT / "app.py",
+                        help="the app script to start (a variant, to compare settings)")
+    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="environment variable for app.py, e.g. OMP_NUM_THREADS=1 (repeatable)")
+    args = parser.parse_args()
+    extra_env = dict(item.split("=", 1) for item in args.server_env)
+    load_before = os.getloadavg()[0]
+
+    config = Config()
+    problem = index_problem(args.corpus, args.index, config)
+    if problem is not None:
+        print(f"Building the index first: {problem}", file=sys.stderr)
+        build_index(args.corpus, args.index, config, progress=False)
+    questions = load_questions(args.questions)
+    port = args.port if args.port is not None else free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log_path = ROOT / "benchmarks" / "out" / "load-server.log"
+    server = start_server(args.app, port, args.index.resolve(), args.corpus.resolve(), log_path, extra_env)
+    try:
+        wait_until_serving(url, server, log_path)
+        tally, seconds, cpu = run_clients(
+            url, questions, args.requests, args.clients, args.max_seconds, server.pid
+        )
+    finally:
+        stop_server(server)
+    print(f"{CORES} cores, load average {load_before:.1f} before the run (other work skews the figures)")
+    if extra_env:
+        print(f"app.py environment: {extra_env}")
+    print(report(tally, seconds, args.clients, cpu))
+    return 1 if tally.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
