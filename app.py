@@ -30,9 +30,9 @@ from rag.serialize import answer_record, cited_hit_record, result_record
 from rag.feedback import FeedbackStore
 from rag.followup import FollowUpResolver
 from rag.highlight import query_terms
-from rag.indexing import ensure_index
-from rag.models import Citation, Hit, SearchFilters
+from rag.models import Citation, Document, Hit, SearchFilters
 from rag.pipeline import Pipeline
+from rag.service import QAService
 
 log = logging.getLogger("app")
 
@@ -104,19 +104,63 @@ APP_CSS = """
 class App:
     """Handlers behind the UI and the API; one per process, shared by all sessions."""
 
-    def __init__(self, pipeline: Pipeline, config: Config, feedback: FeedbackStore) -> None:
-        self.pipeline = pipeline
+    def __init__(self, service: QAService, config: Config, feedback: FeedbackStore) -> None:
+        self.service = service
         self.config = config
         self.feedback = feedback
         self.followups = FollowUpResolver(
-            pipeline.tokenizer.user_dict_lines, max_chars=config.followup_max_chars
+            service.pipeline.tokenizer.user_dict_lines, max_chars=config.followup_max_chars
         )
-        self.documents = {document.doc_id: document for document in pipeline.documents}
-        self.passage_counts = Counter(passage.doc_id for passage in pipeline.index.passages)
+        self._library_of: tuple[Pipeline, dict[str, Document], Counter[str]] | None = None
         self._export_root = tempfile.TemporaryDirectory(prefix="rag-export-")  # gone at exit
         self.export_root = Path(self._export_root.name)
         self._exports: deque[Path] = deque()
         self._exports_lock = threading.Lock()
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The pipeline serving now; a rebuild swaps it, so a handler reads it once."""
+        return self.service.pipeline
+
+    @property
+    def documents(self) -> dict[str, Document]:
+        return self._library()[0]
+
+    @property
+    def passage_counts(self) -> Counter[str]:
+        return self._library()[1]
+
+    def _library(self) -> tuple[dict[str, Document], Counter[str]]:
+        """Documents and passage counts of the serving index, recomputed after a rebuild."""
+        pipeline = self.pipeline
+        cached = self._library_of
+        if cached is None or cached[0] is not pipeline:
+            documents = {document.doc_id: document for document in pipeline.documents}
+            counts = Counter(passage.doc_id for passage in pipeline.index.passages)
+            cached = self._library_of = (pipeline, documents, counts)
+        return cached[1], cached[2]
+
+    def rebuild(self) -> tuple[str, str]:
+        """Rebuild the index from the corpus while answering; returns (status line, library HTML)."""
+        outcome = self.service.rebuild()
+        return render.notice_html(outcome.message), self.library()
+
+    def library(self) -> str:
+        documents, counts = self._library()
+        return render.library_html(list(documents.values()), counts)
+
+    def status(self) -> str:
+        status = self.service.status()
+        built = status.built_at[:16].replace("T", " ")
+        line = f"索引建于 {built} (UTC)，{status.documents} 篇文章，{status.passages} 个段落。"
+        try:
+            if self.service.corpus_changed():
+                line += " 资料已有改动，可以重建索引。"
+        except RagError as error:
+            line += f" 资料目前无法读取：{error}"
+        if status.last_error:
+            line += f" 上次重建失败：{status.last_error}"
+        return render.notice_html(line)
 
     def warm_up(self) -> None:
         """Load the models and dictionaries now so the first visitor does not wait."""
@@ -244,6 +288,8 @@ class App:
         if not isinstance(index, int) or not 0 <= index < len(hits):
             return ""
         passage = hits[index].passage
+        if passage.doc_id not in self.documents:
+            return render.notice_html("索引已经重建，这篇文章不在新索引里，请重新检索。")
         return render.article_html(
             self.documents[passage.doc_id],
             self.passage_counts[passage.doc_id],
@@ -263,7 +309,7 @@ class App:
 
         ``previous`` is the question asked before, for a follow-up such as 那吉林市呢？
         """
-        followup = self.followups.resolve(question, previous or None)
+        followup = _api_call(lambda: self.followups.resolve(question, previous or None))
         result = _api_call(lambda: self.pipeline.ask(followup.rewritten, k=k))
         record = result_record(result)
         record["question"] = question
@@ -397,7 +443,10 @@ def build_ui(app: App) -> gr.Blocks:
                 search_state = gr.State({"query": "", "hits": []})
 
             with gr.Tab("资料", id="library"):
-                gr.HTML(render.library_html(documents, app.passage_counts), js_on_load=None)
+                with gr.Row():
+                    index_status = gr.HTML(app.status(), js_on_load=None)
+                    rebuild = gr.Button("重建索引", size="sm", scale=0, min_width=120)
+                library = gr.HTML(app.library(), js_on_load=None)
                 first = documents[0].doc_id if documents else None
                 article_choice = gr.Dropdown(article_choices, label="选择文章阅读全文", value=first)
                 article = gr.HTML(app.show_article(first), js_on_load=None, elem_id="article")
@@ -423,6 +472,7 @@ def build_ui(app: App) -> gr.Blocks:
             trigger(app.run_search, search_inputs, search_outputs, api_visibility="private")
         results.click(app.show_hit, search_state, hit_article, api_visibility="private")
         article_choice.change(app.show_article, article_choice, article, api_visibility="private")
+        rebuild.click(app.rebuild, None, [index_status, library], api_visibility="private")
 
         gr.api(app.ask_api, api_name="ask")
         gr.api(app.search_api, api_name="search")
@@ -442,13 +492,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     config = Config(corpus_dir=args.corpus, index_dir=args.index)
     try:
-        if ensure_index(args.corpus, args.index, config):
-            log.info("built the index in %s", args.index)
-        pipeline = Pipeline.load(args.index, config)
-    except RagError as error:
+        service = QAService.open(args.corpus, args.index, config)
+    except (RagError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    app = App(pipeline, config, FeedbackStore(config.feedback_path))
+    app = App(service, config, FeedbackStore(config.feedback_path))
     app.warm_up()
     # Service managers stop the app with SIGTERM: exit normally, so temporary exports are removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
