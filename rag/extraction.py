@@ -50,6 +50,7 @@ from rag.models import Answer, Hit, Sentence
 from rag.normalize import normalize
 from rag.question import STOPWORDS, AnswerType, QuestionAnalysis, analyze_question
 from rag.segmentation import split_sentences
+from rag.tokenization import jieba_with_words, user_dict_entries
 
 # --- scoring constants ---------------------------------------------------------------------------
 _COMMON_WORD_BITS = 4.0  # self-information (nats) a word needs before it carries weight
@@ -255,16 +256,7 @@ class AnswerExtractor:
             raise ValueError(
                 f"reader_sentences must be a positive number, got {self.config.reader_sentences}"
             )
-        entries: list[tuple[str, int | None, str | None]] = []
-        for line in (*self.config.user_dict_terms, *user_dict_lines):
-            stripped = line.strip().lstrip("\ufeff")
-            if not stripped or stripped.startswith("#"):
-                continue
-            word, freq, tag = jieba.re_userdict.match(stripped).groups()
-            entries.append(
-                (normalize(word.strip()), int(freq) if freq else None, tag.strip() if tag else None)
-            )
-        self._user_words = tuple(entries)
+        self._user_words = user_dict_entries((*self.config.user_dict_terms, *user_dict_lines))
         self._tagger: jieba.posseg.POSTokenizer | None = None
         self._lock = threading.Lock()
 
@@ -278,11 +270,7 @@ class AnswerExtractor:
             return tagger
         with self._lock:
             if self._tagger is None:
-                tokenizer = jieba.Tokenizer()
-                tokenizer.initialize()
-                for word, freq, tag in self._user_words:
-                    tokenizer.add_word(word, freq, tag)
-                tagger = jieba.posseg.POSTokenizer(tokenizer)
+                tagger = jieba.posseg.POSTokenizer(jieba_with_words(self._user_words))
                 tagger.makesure_userdict_loaded()
                 self._tagger = tagger
             return self._tagger

@@ -18,7 +18,6 @@ same offsets as the original, so rewrites keep the user's own characters.
 """
 from __future__ import annotations
 
-import logging
 import re
 import threading
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ import jieba.posseg
 from rag.errors import QuestionError
 from rag.normalize import normalize
 from rag.question import analyze_question
+from rag.tokenization import jieba_with_words, user_dict_entries
 
 _TRAILING = "？?。.!！~～…，,；; \t\r\n　"
 
@@ -103,11 +103,7 @@ class FollowUpResolver:
         if max_chars <= 0:
             raise ValueError(f"max_chars must be a positive number of characters, got {max_chars}")
         self.max_chars = max_chars
-        self.user_dict_lines = tuple(
-            stripped
-            for line in user_dict_lines
-            if (stripped := line.strip().lstrip("\ufeff")) and not stripped.startswith("#")
-        )
+        self.user_dict_lines = user_dict_entries(user_dict_lines)
         self._segmenter: jieba.Tokenizer | None = None
         self._tagger: jieba.posseg.POSTokenizer | None = None
         self._lock = threading.Lock()
@@ -115,16 +111,7 @@ class FollowUpResolver:
     def _tools(self) -> tuple[jieba.Tokenizer, jieba.posseg.POSTokenizer]:
         with self._lock:
             if self._segmenter is None or self._tagger is None:
-                jieba.setLogLevel(logging.WARNING)
-                segmenter = jieba.Tokenizer()
-                segmenter.initialize()
-                for line in self.user_dict_lines:
-                    word, freq, tag = jieba.re_userdict.match(line).groups()
-                    segmenter.add_word(
-                        normalize(word.strip()),
-                        int(freq) if freq is not None else None,
-                        tag.strip() if tag is not None else None,
-                    )
+                segmenter = jieba_with_words(self.user_dict_lines)
                 tagger = jieba.posseg.POSTokenizer(segmenter)
                 tagger.makesure_userdict_loaded()
                 self._segmenter, self._tagger = segmenter, tagger

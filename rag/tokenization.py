@@ -42,6 +42,33 @@ def _sha256_lines(lines: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
+def user_dict_entries(lines: Sequence[str]) -> tuple[str, ...]:
+    """The entries of jieba user-dictionary ``lines``: stripped, blanks, BOM and # comments out."""
+    return tuple(
+        stripped
+        for line in lines
+        if (stripped := line.strip().lstrip("\ufeff")) and not stripped.startswith("#")
+    )
+
+
+def jieba_with_words(entries: Sequence[str]) -> jieba.Tokenizer:
+    """A fresh, initialised jieba instance holding the user-dictionary ``entries`` (normalised).
+
+    Each caller owns its instance, so user words never leak into jieba's global dictionary.
+    """
+    jieba.setLogLevel(logging.WARNING)  # "Building prefix dict…" on every start
+    segmenter = jieba.Tokenizer()
+    segmenter.initialize()
+    for entry in user_dict_entries(entries):
+        word, freq, tag = jieba.re_userdict.match(entry).groups()
+        segmenter.add_word(
+            normalize(word.strip()),
+            int(freq) if freq is not None else None,
+            tag.strip() if tag is not None else None,
+        )
+    return segmenter
+
+
 class Tokenizer:
     """jieba search-mode tokens with a user dictionary; safe to share between threads.
 
@@ -52,11 +79,7 @@ class Tokenizer:
     """
 
     def __init__(self, user_dict_lines: Sequence[str] = (), *, single_chars: bool = True) -> None:
-        self.user_dict_lines: tuple[str, ...] = tuple(
-            stripped
-            for line in user_dict_lines
-            if (stripped := line.strip().lstrip("\ufeff")) and not stripped.startswith("#")
-        )
+        self.user_dict_lines: tuple[str, ...] = user_dict_entries(user_dict_lines)
         self.single_chars = single_chars
         self._jieba: jieba.Tokenizer | None = None
         self._lock = threading.Lock()
@@ -74,17 +97,7 @@ class Tokenizer:
             return segmenter
         with self._lock:
             if self._jieba is None:
-                jieba.setLogLevel(logging.WARNING)  # "Building prefix dict…" on every start
-                segmenter = jieba.Tokenizer()
-                segmenter.initialize()
-                for line in self.user_dict_lines:
-                    word, freq, tag = jieba.re_userdict.match(line).groups()
-                    segmenter.add_word(
-                        normalize(word.strip()),
-                        int(freq) if freq is not None else None,
-                        tag.strip() if tag is not None else None,
-                    )
-                self._jieba = segmenter
+                self._jieba = jieba_with_words(self.user_dict_lines)
             return self._jieba
 
     def warm_up(self) -> None:

@@ -1,8 +1,9 @@
 import hashlib
 import json
 
-import numpy as np
 import pytest
+
+from fakes import CharacterEmbedder
 
 from rag.config import INDEX_FORMAT_VERSION, Config
 from rag.dense_index import DenseIndex
@@ -15,21 +16,6 @@ from rag.tokenization import Tokenizer
 TOKENIZER = Tokenizer(["长春现代化都市圈 100 ns"])
 
 
-class CharacterEmbedder:
-    """Fake embedder: a normalised bag of hashed characters, so shared characters mean similarity."""
-
-    name = "fake-chars"
-    dim = 32
-
-    def embed_queries(self, texts):
-        return self.embed_passages(texts)
-
-    def embed_passages(self, texts):
-        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for char in text:
-                vectors[row, int(hashlib.md5(char.encode()).hexdigest(), 16) % self.dim] += 1.0
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
 
 
 def make_document(doc_id: str, paragraphs: list[str]) -> tuple[Document, list[Passage]]:

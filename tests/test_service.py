@@ -6,15 +6,15 @@ Detection of each kind of damage is tested in test_index_store.py; here, recover
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
+
+from fakes import CharacterEmbedder
 
 from rag.config import Config
 from rag.errors import CorpusError, EmbedderError
@@ -33,21 +33,6 @@ ARTICLES = {
 NEW_FACT = "辽源市梅花鹿产业园今年将新建12座智能鹿舍，预计年底前投入使用，存栏梅花鹿将达到3万只。"
 
 
-class CharacterEmbedder:
-    """Fake embedder: a normalised bag of hashed characters, so shared characters mean similarity."""
-
-    name = "fake-chars"
-    dim = 32
-
-    def embed_queries(self, texts):
-        return self.embed_passages(texts)
-
-    def embed_passages(self, texts):
-        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for char in text:
-                vectors[row, int(hashlib.md5(char.encode()).hexdigest(), 16) % self.dim] += 1.0
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
 
 
 def fake_factory(name: str) -> CharacterEmbedder:
