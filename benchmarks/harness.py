@@ -26,38 +26,50 @@ class Question:
     doc_id: str | None = None  # when set, only passages of this document count as relevant
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """One question asked with the reader always answering (no threshold)."""
+
+    answerable: bool
+    relevance: tuple[bool, ...]  # per returned passage
+    score: float | None  # the answer's confidence, None when the reader found nothing
+    em: float
+    f1: float
+
+
 @dataclass
 class Scores:
     mode: str
-    answerable: int = 0
-    unanswerable: int = 0
-    relevance: list[list[bool]] = field(default_factory=list)
-    em: list[float] = field(default_factory=list)
-    f1: list[float] = field(default_factory=list)
-    answered_on_answerable: int = 0
-    refused_on_unanswerable: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
-    answer_scores: list[tuple[float | None, bool, float]] = field(default_factory=list)  # (score, answerable, f1)
 
-    def summary(self) -> dict[str, float]:
+    def summary(self, threshold: float) -> dict[str, float]:
+        """Quality as the product would show it with no-answer threshold ``threshold``."""
+        answerable = [o for o in self.outcomes if o.answerable]
+        unanswerable = [o for o in self.outcomes if not o.answerable]
+        relevance = [list(o.relevance) for o in answerable]
+        kept = [o.score is not None and o.score >= threshold for o in answerable]
         lat = sorted(self.latencies_ms)
         summary = {
-            "questions": self.answerable + self.unanswerable,
-            "recall@1": recall_at_k(self.relevance, 1) if self.relevance else 0.0,
-            "recall@5": recall_at_k(self.relevance, 5) if self.relevance else 0.0,
-            "MRR": mrr(self.relevance),
-            "EM": statistics.fmean(self.em) if self.em else 0.0,
-            "F1": statistics.fmean(self.f1) if self.f1 else 0.0,
-            "answered": self.answered_on_answerable / self.answerable if self.answerable else 0.0,
+            "questions": len(self.outcomes),
+            "recall@1": recall_at_k(relevance, 1) if relevance else 0.0,
+            "recall@5": recall_at_k(relevance, 5) if relevance else 0.0,
+            "MRR": mrr(relevance),
+            "EM": statistics.fmean(o.em * k for o, k in zip(answerable, kept)) if answerable else 0.0,
+            "F1": statistics.fmean(o.f1 * k for o, k in zip(answerable, kept)) if answerable else 0.0,
+            "answered": statistics.fmean(kept) if kept else 0.0,
             "p50 ms": _percentile(lat, 50),
             "p95 ms": _percentile(lat, 95),
         }
-        if self.unanswerable:
-            summary["refusal acc"] = self.refused_on_unanswerable / self.unanswerable
+        if unanswerable:
+            summary["refusal acc"] = statistics.fmean(
+                o.score is None or o.score < threshold for o in unanswerable
+            )
         return summary
 
 
 def run(pipeline: Pipeline, questions: Sequence[Question], k: int = 5, mode: str = "hybrid") -> Scores:
+    """Ask every question; give ``pipeline`` ``answer_min_score=0`` so thresholds apply afterwards."""
     scores = Scores(mode)
     for question in questions:
         started = time.perf_counter()
@@ -66,26 +78,24 @@ def run(pipeline: Pipeline, questions: Sequence[Question], k: int = 5, mode: str
         except QuestionError:  # CMRC has two empty questions: they count as unanswered misses
             result = Result(question.question, None, (), ())
         scores.latencies_ms.append((time.perf_counter() - started) * 1000)
-        predicted = result.answer.text if result.answer is not None else ""
-        if not question.answers:
-            scores.unanswerable += 1
-            scores.refused_on_unanswerable += result.answer is None
-            scores.answer_scores.append((result.answer.score if result.answer else None, False, 0.0))
-            continue
-        golds = [normalize_answer(answer) for answer in question.answers]
-        scores.answerable += 1
-        scores.relevance.append(
-            [
-                (question.doc_id is None or hit.passage.doc_id == question.doc_id)
-                and any(gold and gold in normalize_answer(hit.passage.text) for gold in golds)
-                for hit in result.hits
-            ]
+        answer = result.answer
+        predicted = answer.text if answer is not None else ""
+        golds = [normalize_answer(gold) for gold in question.answers]
+        relevance = tuple(
+            bool(golds)
+            and (question.doc_id is None or hit.passage.doc_id == question.doc_id)
+            and any(gold and gold in normalize_answer(hit.passage.text) for gold in golds)
+            for hit in result.hits
         )
-        f1 = f1_score(predicted, question.answers) if predicted else 0.0
-        scores.em.append(exact_match(predicted, question.answers) if predicted else 0.0)
-        scores.f1.append(f1)
-        scores.answered_on_answerable += result.answer is not None
-        scores.answer_scores.append((result.answer.score if result.answer else None, True, f1))
+        scores.outcomes.append(
+            Outcome(
+                answerable=bool(question.answers),
+                relevance=relevance,
+                score=answer.score if answer is not None else None,
+                em=exact_match(predicted, question.answers) if predicted and golds else 0.0,
+                f1=f1_score(predicted, question.answers) if predicted and golds else 0.0,
+            )
+        )
     return scores
 
 

@@ -45,34 +45,26 @@ def main() -> None:
     if args.rebuild or index_problem(args.corpus, args.index, config) is not None:
         build_index(args.corpus, args.index, config, progress=False)
     questions = load_questions(args.questions)
-    pipeline = Pipeline.load(args.index, replace(config, answer_min_score=0.0) if args.sweep else config)
+    pipeline = Pipeline.load(args.index, replace(config, answer_min_score=0.0))
     pipeline.warm_up()
     run(pipeline, questions[:5])  # warm caches before timing
 
     modes = ("hybrid", "lexical", "semantic")
     results = [run(pipeline, questions, mode=mode) for mode in modes]
     print(f"Seed corpus: {len(questions)} questions, index {args.index}")
-    print(table([r.summary() for r in results], labels=modes))
+    print(f"no-answer threshold {config.answer_min_score:.2f} (Config.answer_min_score)")
+    print(table([r.summary(config.answer_min_score) for r in results], labels=modes))
     print(f"peak RSS {peak_memory_mb():.0f} MB")
     if args.sweep:
         _sweep(results[0])
 
 
 def _sweep(scores) -> None:
-    """Answer EM-weighted F1 vs refusal accuracy for thresholds on the answer score."""
-    print("| threshold | F1 (answerable) | answered | refusal acc |\n|---|---|---|---|")
-    for threshold in [i / 20 for i in range(0, 20)]:
-        f1 = answered = refused = n_a = n_u = 0
-        for score, answerable, value in scores.answer_scores:
-            keeps = score is not None and score >= threshold
-            if answerable:
-                n_a += 1
-                f1 += value if keeps else 0.0
-                answered += keeps
-            else:
-                n_u += 1
-                refused += not keeps
-        print(f"| {threshold:.2f} | {f1 / n_a:.3f} | {answered / n_a:.3f} | {refused / max(n_u, 1):.3f} |")
+    """Answer quality against refusal accuracy for a range of no-answer thresholds."""
+    print("| threshold | EM | F1 | answered | refusal acc |\n|---|---|---|---|---|")
+    for threshold in [i / 20 for i in range(0, 16)]:
+        row = scores.summary(threshold)
+        print(f"| {threshold:.2f} | {row['EM']:.3f} | {row['F1']:.3f} | {row['answered']:.3f} | {row['refusal acc']:.3f} |")
 
 
 if __name__ == "__main__":
