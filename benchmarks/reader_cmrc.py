@@ -47,7 +47,7 @@ from rag.passages import build_passages  # noqa: E402
 from rag.question import analyze_question  # noqa: E402
 from rag.segmentation import split_sentences  # noqa: E402
 
-DEFAULT_DATA = Path("/work/shared/data/cmrc2018/cmrc2018_trial.json")
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmrc2018" / "cmrc2018_trial.json"
 SETTINGS = ("all", "top3")
 THRESHOLDS = (0.0, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
 
