@@ -14,8 +14,6 @@ from rag.citations import format_citation
 from rag.highlight import match_spans
 from rag.models import Citation, Document, Hit, Paragraph, Result
 
-NO_ANSWER = "资料中没有找到这个问题的答案。"
-
 
 def escape(text: str) -> str:
     """``text`` as HTML text: ``<``, ``>``, ``&`` and both quote marks escaped."""
@@ -97,7 +95,7 @@ def reply_html(
         parts.append(_citations_html(result.citations))
         parts.append(_passages_html(result, documents, terms, context_paragraphs, "支持段落"))
     else:
-        parts.append(f'<p class="rag-no-answer">{escape(result.message or NO_ANSWER)}</p>')
+        parts.append(f'<p class="rag-no-answer">{escape(result.message)}</p>')
         if result.hits:
             parts.append(
                 _passages_html(result, documents, terms, context_paragraphs, "可能相关的段落")
