@@ -37,6 +37,7 @@ class Config:
     # Retrieval.
     top_k: int = 5
     candidates: int = 50  # depth taken from each ranker before fusion
+    query_vector_cache_size: int = 4096  # recent questions whose embedding is kept (1.5 KB each)
     # "weighted" (min-max scores) or "rrf" (reciprocal rank). CMRC 2018 trial, 646 passages:
     # weighted w=0.5 recall@1 0.887 / @5 0.975; rrf k=60 0.859 / 0.969; BM25 alone 0.858 / 0.970.
     fusion_method: str = "weighted"
@@ -50,6 +51,7 @@ class Config:
     # (F1 0.535) and refuses 81% (13/16); 0.55 refuses 88% but keeps only 58%.
     answer_min_score: float = 0.40
     reader_sentences: int = 4  # best-matching sentences the reader looks for an answer slot in
+    reader_cut_cache_size: int = 50_000  # sentences whose jieba words the reader keeps (≈ 1 KB each)
 
     max_question_chars: int = 500
 
@@ -59,6 +61,8 @@ class Config:
     # while the queue absorbs bursts; beyond max_size users are told to retry.
     app_concurrency_limit: int = 4
     app_queue_max_size: int = 128
+    # OpenMP threads of one embedding call in the app (index builds there use as many).
+    app_threads_per_request: int = 1
     app_max_search_results: int = 50  # upper end of the 检索 tab's result-count slider
     app_export_folders: int = 200  # recent searches whose CSV/JSON files are kept on disk
     context_paragraphs: int = 1  # neighbouring paragraphs shown when a passage is expanded

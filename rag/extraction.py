@@ -259,6 +259,9 @@ class AnswerExtractor:
         self._user_words = user_dict_entries((*self.config.user_dict_terms, *user_dict_lines))
         self._tagger: jieba.posseg.POSTokenizer | None = None
         self._lock = threading.Lock()
+        # Passages come back again and again (a corpus has far fewer sentences than questions it
+        # is asked), so each sentence is cut or tagged once; the cache is bounded for big corpora.
+        self._cut = lru_cache(maxsize=self.config.reader_cut_cache_size)(self._cut_sentence)
 
     def warm_up(self) -> None:
         """Load the jieba dictionaries now rather than on the first question."""
@@ -542,24 +545,24 @@ class AnswerExtractor:
         return matches
 
     def _words(self, text: str, match: _SentenceMatch, tagged: bool) -> tuple[_Word, ...]:
-        """The sentence's jieba words, with part-of-speech tags when ``tagged`` ("" otherwise).
+        """The sentence's jieba words, with part-of-speech tags when ``tagged`` ("" otherwise)."""
+        words, position = [], match.local_start
+        for word, flag in self._cut(text[match.local_start : match.local_end], tagged):
+            words.append((position, position + len(word), flag))
+            position += len(word)
+        return tuple(words)
+
+    def _cut_sentence(self, sentence: str, tagged: bool) -> tuple[tuple[str, str], ...]:
+        """``(word, tag)`` pairs of ``sentence``; tags only when ``tagged`` ("" otherwise).
 
         Tagging runs jieba's part-of-speech model over the sentence (it finds names such as 王吉
         that plain cutting misses, but costs about a millisecond per 20 characters), so it is
         asked for only where a name may be the answer.
         """
-        sentence = text[match.local_start : match.local_end]
         tagger = self._pos_tokenizer()
-        pairs = (
-            [(pair.word, pair.flag) for pair in tagger.cut(sentence)]
-            if tagged
-            else [(word, "") for word in tagger.tokenizer.cut(sentence)]
-        )
-        words, position = [], match.local_start
-        for word, flag in pairs:
-            words.append((position, position + len(word), flag))
-            position += len(word)
-        return tuple(words)
+        if tagged:
+            return tuple((pair.word, pair.flag) for pair in tagger.cut(sentence))
+        return tuple((word, "") for word in tagger.tokenizer.cut(sentence))
 
     # --- candidates ----------------------------------------------------------------------------
 

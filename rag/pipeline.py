@@ -7,6 +7,7 @@ the passages do not answer the question. ``search`` returns ranked passages for 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 from numbers import Integral
 from pathlib import Path
 
@@ -33,6 +34,10 @@ class Pipeline:
         self.retriever = Retriever(index, embedder, config)
         self.extractor = AnswerExtractor(config, user_dict_lines=index.tokenizer.user_dict_lines)
         self._documents = {document.doc_id: document for document in index.documents}
+        # Every citation of one answer quotes by the same query's words: cut them once.
+        self._query_terms = lru_cache(maxsize=256)(
+            lambda query: frozenset(index.tokenizer.tokenize(query))
+        )
 
     @classmethod
     def load(
@@ -118,7 +123,7 @@ class Pipeline:
         sentences = split_sentences(hit.passage.text)
         if not sentences:
             return hit.passage.text
-        terms = set(self.index.tokenizer.tokenize(query)) if query else set()
+        terms = self._query_terms(query) if query else frozenset()
         # Normalised once per passage rather than once per term and sentence (~15 times as many);
         # normalize keeps lengths, so sentence offsets hold in the normalised text.
         normalized = normalize(hit.passage.text)

@@ -7,6 +7,10 @@ date range before the top ``k`` are cut.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
+import numpy as np
+
 from rag.config import Config
 from rag.embedding import Embedder
 from rag.fusion import fuse
@@ -25,6 +29,9 @@ class Retriever:
         self.embedder = embedder
         self.config = config
         self._documents = {document.doc_id: document for document in index.documents}
+        # The same questions come again (example buttons, popular questions, follow-ups asked
+        # twice); embedding one costs ~18 ms of CPU, far more than the rest of retrieval.
+        self._query_vector = lru_cache(maxsize=config.query_vector_cache_size)(self._embed_query)
 
     def search(
         self, query: str, k: int, mode: str = "hybrid", filters: SearchFilters | None = None
@@ -73,9 +80,13 @@ class Retriever:
 
     def _dense(self, query: str, depth: int) -> list[tuple[int, float]]:
         # Passages are simplified Chinese; a traditional query embeds closer to them once converted.
-        vector = self.embedder.embed_queries([normalize(query)])
-        scores, ids = self.index.dense.search(vector, depth)
+        scores, ids = self.index.dense.search(self._query_vector(normalize(query)), depth)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def _embed_query(self, normalized_query: str) -> np.ndarray:
+        vector = self.embedder.embed_queries([normalized_query])
+        vector.setflags(write=False)  # shared by every later search for the same question
+        return vector
 
     def _allowed(self, filters: SearchFilters | None) -> set[int] | None:
         """Row numbers of the passages the filters let through; ``None`` when nothing filters."""
