@@ -3,8 +3,9 @@
 A passage is a run of whole sentences from consecutive body paragraphs of one section,
 about ``passage_min_chars``–``passage_max_chars`` long, sharing one sentence with its
 neighbour so an answer that straddles a boundary is still inside one passage. Captions
-become passages of their own (``kind="caption"``); headings are not passages but travel
-with every passage of their section as retrieval context.
+become passages of their own (``kind="caption"``). A section's heading opens its first passage
+(speaker headings such as ``四平市市长 陈德明：…`` hold facts asked about) and travels with
+every other passage of the section as retrieval context.
 """
 from __future__ import annotations
 
@@ -48,22 +49,36 @@ def build_passages(document: Document, config: Config) -> list[Passage]:
 
 
 def retrieval_text(passage: Passage) -> str:
-    """What gets indexed: the passage with its title and section heading as context."""
-    context = " · ".join(part for part in (passage.title, passage.section) if part)
+    """What gets indexed: the passage with its title and section heading as context.
+
+    A passage that opens with its heading does not get it twice.
+    """
+    section = "" if passage.text.startswith(passage.section) else passage.section
+    context = " · ".join(part for part in (passage.title, section) if part)
     return f"{context}\n{passage.text}" if context else passage.text
 
 
 def _groups(document: Document) -> list[tuple[str, str, list[_Unit]]]:
-    """Sentences grouped into runs that a passage may span: one section's body, or one caption."""
+    """Sentences grouped into runs that a passage may span: one section's body, or one caption.
+
+    A heading's sentences join the body paragraph that follows it in the same section, numbered
+    as that paragraph.
+    """
     groups: list[tuple[str, str, list[_Unit]]] = []
     number = 0
+    heading: Paragraph | None = None
     for paragraph in document.paragraphs:
         if paragraph.kind == "heading":
+            heading = paragraph
             continue
         number += 1
         units = _sentences(document, paragraph, number)
         if not units:
             continue
+        if paragraph.kind == "body" and heading is not None and heading.section == paragraph.section:
+            units = _sentences(document, heading, number) + units
+        if paragraph.kind == "body":
+            heading = None
         extends_body = (
             paragraph.kind == "body"
             and groups
