@@ -61,8 +61,8 @@ def retrieval_text(passage: Passage) -> str:
 def _groups(document: Document) -> list[tuple[str, str, list[_Unit]]]:
     """Sentences grouped into runs that a passage may span: one section's body, or one caption.
 
-    A heading's sentences join the body paragraph that follows it in the same section, numbered
-    as that paragraph.
+    A heading's sentences join the body paragraph right after it (a passage is one stretch of
+    the text, so a caption in between keeps them apart), numbered as that paragraph.
     """
     groups: list[tuple[str, str, list[_Unit]]] = []
     number = 0
@@ -73,12 +73,12 @@ def _groups(document: Document) -> list[tuple[str, str, list[_Unit]]]:
             continue
         number += 1
         units = _sentences(document, paragraph, number)
+        opens_section = heading is not None and _text(document, heading) == paragraph.section
+        if paragraph.kind == "body" and opens_section:
+            units = _sentences(document, heading, number) + units
+        heading = None
         if not units:
             continue
-        if paragraph.kind == "body" and heading is not None and heading.section == paragraph.section:
-            units = _sentences(document, heading, number) + units
-        if paragraph.kind == "body":
-            heading = None
         extends_body = (
             paragraph.kind == "body"
             and groups
@@ -92,11 +92,14 @@ def _groups(document: Document) -> list[tuple[str, str, list[_Unit]]]:
     return groups
 
 
+def _text(document: Document, paragraph: Paragraph) -> str:
+    return document.text[paragraph.start : paragraph.end]
+
+
 def _sentences(document: Document, paragraph: Paragraph, number: int) -> list[_Unit]:
-    text = document.text[paragraph.start : paragraph.end]
     return [
         _Unit(sentence.start, sentence.end, number)
-        for sentence in split_sentences(text, offset=paragraph.start)
+        for sentence in split_sentences(_text(document, paragraph), offset=paragraph.start)
     ]
 
 

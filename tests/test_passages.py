@@ -50,15 +50,37 @@ def test_captions_are_flagged_passages_of_their_own():
     assert all("林业园区" not in text for kind, text in kinds if kind == "body")
 
 
-def test_short_paragraphs_of_one_section_are_merged_and_numbered():
+def test_short_paragraphs_of_one_section_are_merged_and_opened_by_the_heading():
     doc = _document(
         [("heading", "", "甲"), ("body", "甲", "第一段。"), ("body", "甲", "第二段。"),
          ("heading", "", "乙"), ("body", "乙", "第三段。")]
     )
     passages = build_passages(doc, Config())
     assert [(p.text, p.section, p.paragraph) for p in passages] == [
-        ("第一段。\n第二段。", "甲", 1),
-        ("第三段。", "乙", 3),
+        ("甲\n第一段。\n第二段。", "甲", 1),
+        ("乙\n第三段。", "乙", 3),
+    ]
+
+
+def test_a_speaker_heading_opens_the_passage_of_the_paragraph_under_it():
+    speaker = "四平市市长 陈德明：以务实举措 推动“愿景”变“实景”"
+    doc = _document(
+        [("heading", "", speaker), ("body", speaker, SENTENCE * 8), ("body", speaker, SENTENCE * 8)]
+    )
+    first, *rest = build_passages(doc, Config())
+    assert first.text.startswith(speaker + "\n" + SENTENCE) and first.paragraph == 1
+    assert rest and not any(speaker in p.text for p in rest)
+    # The heading is indexed once: in the text of the passage it opens, as context elsewhere.
+    assert retrieval_text(first).count("陈德明") == 1
+    assert all(retrieval_text(p).count("陈德明") == 1 for p in rest)
+
+
+def test_a_caption_under_a_heading_keeps_the_heading_out_of_the_body():
+    doc = _document(
+        [("heading", "", "甲"), ("caption", "甲", "四平市区一景。"), ("body", "甲", SENTENCE)]
+    )
+    assert [(p.kind, p.text) for p in build_passages(doc, Config())] == [
+        ("caption", "四平市区一景。"), ("body", SENTENCE),
     ]
 
 
