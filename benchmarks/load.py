@@ -1,12 +1,13 @@
 """Load test of the web app through its Gradio API: throughput, latency percentiles and errors.
 
 Usage: python benchmarks/load.py [--requests 1000] [--clients 16] [--max-seconds 600]
-                                 [--index DIR] [--corpus PATH] [--questions JSONL] [--port N]
+                                 [--index DIR] [--corpus PATH] [--questions JSONL|JSON] [--port N]
                                  [--app SCRIPT] [--server-env NAME=VALUE ...]
 
 Builds the index when it is missing or stale, starts ``python app.py`` on 127.0.0.1 as a
-subprocess, waits until it serves, then sends ``--requests`` questions (eval/seed_questions.jsonl
-in a cycle) from ``--clients`` threads, each with its own ``gradio_client.Client`` calling
+subprocess, waits until it serves, then sends ``--requests`` questions (the distinct questions of
+eval/seed_questions.jsonl in a cycle, as popular questions come again; or of another file, e.g.
+the 1,000 distinct CMRC 2018 questions, which no cache can help with) from ``--clients`` threads, each with its own ``gradio_client.Client`` calling
 ``predict(question, "", 5, api_name="/ask")``. Stops sending when the count or ``--max-seconds``
 is reached, prints throughput, p50/p95/p99/max latency and the errors, and stops the server.
 A request is an error when it raises or returns no ``answer`` key; the server's log is kept in
@@ -61,11 +62,18 @@ def free_port() -> int:
 
 
 def load_questions(path: Path) -> list[str]:
-    return [
-        json.loads(line)["question"]
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
+    """Questions of a JSONL file (``{"question": …}`` lines) or a SQuAD-style JSON file (CMRC)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        questions = [
+            qa["question"]
+            for article in json.loads(text)["data"]
+            for paragraph in article["paragraphs"]
+            for qa in paragraph["qas"]
+        ]
+    else:
+        questions = [json.loads(line)["question"] for line in text.splitlines() if line.strip()]
+    return list(dict.fromkeys(q for q in questions if q.strip()))  # distinct, non-empty
 
 
 def start_server(
@@ -216,7 +224,8 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=600, help="stop sending after this long")
     parser.add_argument("--index", type=Path, default=ROOT / "index")
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
-    parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "seed_questions.jsonl")
+    parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "seed_questions.jsonl",
+                        help="JSONL with a question field, or a SQuAD-style .json (CMRC 2018)")
     parser.add_argument("--port", type=int, default=None, help="default: a free port")
     parser.add_argument("--app", type=Path, default=ROOT / "app.py",
                         help="the app script to start (a variant, to compare settings)")
@@ -246,6 +255,8 @@ def main() -> int:
     print(f"{CORES} cores, load average {load_before:.1f} before the run (other work skews the figures)")
     if extra_env:
         print(f"app.py environment: {extra_env}")
+    print(f"{len(questions)} distinct questions from {args.questions.name}"
+          + (", asked in a cycle" if args.requests > len(questions) else ""))
     print(report(tally, seconds, args.clients, cpu))
     return 1 if tally.errors else 0
 
