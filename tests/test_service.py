@@ -10,6 +10,7 @@ import json
 import shutil
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,11 @@ def opened(tmp_path) -> QAService:
 # --- open --------------------------------------------------------------------------------------
 
 
+def test_an_index_built_with_other_passage_settings_must_be_rebuilt(opened):
+    problem = index_problem(opened.corpus, opened.index_dir, replace(FAKE, passage_max_chars=300))
+    assert problem is not None and "passage_max_chars 400 → 300" in problem
+
+
 def test_open_builds_a_missing_index_and_serves_it(opened):
     assert index_problem(opened.corpus, opened.index_dir, FAKE) is None
     status = opened.status()
@@ -79,6 +85,12 @@ def _other_format(index_dir: Path) -> None:
     (index_dir / MANIFEST).write_text(json.dumps({**manifest, "format_version": 0}), encoding="utf-8")
 
 
+def _older_text_rules(index_dir: Path) -> None:
+    manifest = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
+    settings = {**manifest["settings"], "text_rules_version": 1}
+    (index_dir / MANIFEST).write_text(json.dumps({**manifest, "settings": settings}), encoding="utf-8")
+
+
 def _older_than_corpus(index_dir: Path) -> None:
     corpus = index_dir.parent / "corpus"
     (corpus / "c.txt").write_text(NEW_FACT + "\n", encoding="utf-8")
@@ -86,8 +98,8 @@ def _older_than_corpus(index_dir: Path) -> None:
 
 @pytest.mark.parametrize(
     "damage",
-    [_flip_byte, _truncate_passages, _other_format, _older_than_corpus],
-    ids=["corrupt-faiss", "truncated-passages", "other-format", "older-than-corpus"],
+    [_flip_byte, _truncate_passages, _other_format, _older_text_rules, _older_than_corpus],
+    ids=["corrupt-faiss", "truncated-passages", "other-format", "older-text-rules", "older-than-corpus"],
 )
 def test_a_damaged_or_stale_index_is_rebuilt_at_open(opened, damage):
     damage(opened.index_dir)
