@@ -1,8 +1,8 @@
 """Build the index for a corpus: ``build_index(corpus_path, index_dir, config)``.
 
 corpus → cleaned documents → passages → jieba tokens → BM25, and passages → embeddings →
-FAISS; written atomically by ``rag.index_store.save_index``. ``ensure_index`` rebuilds only
-when the index is missing, unreadable, built by another embedder or older than the corpus.
+FAISS; written atomically by ``rag.index_store.save_index``. ``manifest_problem`` (the manifest
+alone) and ``index_problem`` (every file verified too) say why an index must be rebuilt.
 """
 from __future__ import annotations
 
@@ -80,30 +80,32 @@ def build_index(
     return BuildReport(manifest, corpus.warnings)
 
 
-def index_problem(corpus_path: Path, index_dir: Path, config: Config) -> str | None:
-    """Why the index must be (re)built, or ``None`` when it is usable for this corpus and embedder."""
+def manifest_problem(corpus_path: Path, index_dir: Path, config: Config) -> str | None:
+    """Why the index must be (re)built, judging by its manifest alone; ``None`` when it is current.
+
+    Cheap: no index file is read. A damaged file shows only when the index is loaded.
+    """
     try:
         manifest = read_manifest(Path(index_dir))
-        if manifest.embedder != config.embedder:
-            return f"the index was built with embedder {manifest.embedder!r}, the configuration asks for {config.embedder!r}"
-        if is_stale(manifest, corpus_fingerprint(Path(corpus_path))):
-            return "the corpus changed after the index was built"
-        changes = changed_settings(manifest, config)
-        if changes:
-            return f"the index was built with other settings or text rules ({'; '.join(changes)})"
+    except IndexLoadError as error:
+        return str(error)
+    if manifest.embedder != config.embedder:
+        return f"the index was built with embedder {manifest.embedder!r}, the configuration asks for {config.embedder!r}"
+    if is_stale(manifest, corpus_fingerprint(Path(corpus_path))):
+        return "the corpus changed after the index was built"
+    changes = changed_settings(manifest, config)
+    if changes:
+        return f"the index was built with other settings or text rules ({'; '.join(changes)})"
+    return None
+
+
+def index_problem(corpus_path: Path, index_dir: Path, config: Config) -> str | None:
+    """Why the index must be (re)built, or ``None`` when it is current and every file checks out."""
+    problem = manifest_problem(corpus_path, index_dir, config)
+    if problem is not None:
+        return problem
+    try:
         load_index(Path(index_dir), embedder_name=config.embedder)
     except IndexLoadError as error:
         return str(error)
     return None
-
-
-def ensure_index(
-    corpus_path: Path, index_dir: Path, config: Config, embedder: Embedder | None = None
-) -> bool:
-    """Build the index when it is missing, damaged, for another embedder or stale; True if built."""
-    problem = index_problem(corpus_path, index_dir, config)
-    if problem is None:
-        return False
-    log.warning("Building the index in %s: %s", index_dir, problem)
-    build_index(corpus_path, index_dir, config, embedder=embedder)
-    return True

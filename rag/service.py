@@ -35,7 +35,7 @@ from rag.config import Config
 from rag.corpus import corpus_fingerprint
 from rag.embedding import Embedder, load_embedder
 from rag.errors import IndexLoadError, RagError
-from rag.indexing import build_index, ensure_index
+from rag.indexing import build_index, manifest_problem
 from rag.index_store import is_stale
 from rag.models import Hit, Result, SearchFilters
 from rag.pipeline import Pipeline
@@ -126,16 +126,26 @@ class QAService:
         corpus, index_dir = Path(corpus), Path(index_dir)
         embedder = embedder_factory(config.embedder)
         build_error: Exception | None = None
-        try:
-            ensure_index(corpus, index_dir, config, embedder=embedder)
-        except (RagError, ValueError, OSError) as error:
-            build_error = error
-        try:
-            pipeline = Pipeline.load(index_dir, config, embedder=embedder)
-        except IndexLoadError as load_error:
-            if build_error is not None:
-                raise build_error from load_error
-            raise
+        pipeline: Pipeline | None = None
+        # The index is read and verified once, by the load that serves it.
+        problem = manifest_problem(corpus, index_dir, config)
+        if problem is None:
+            try:
+                pipeline = Pipeline.load(index_dir, config, embedder=embedder)
+            except IndexLoadError as error:
+                problem = str(error)
+        if pipeline is None:
+            log.warning("Building the index in %s: %s", index_dir, problem)
+            try:
+                build_index(corpus, index_dir, config, embedder=embedder)
+            except (RagError, ValueError, OSError) as error:
+                build_error = error
+            try:
+                pipeline = Pipeline.load(index_dir, config, embedder=embedder)
+            except IndexLoadError as load_error:
+                if build_error is not None:
+                    raise build_error from load_error
+                raise
         if build_error is not None:
             log.warning("Serving the existing index in %s; it could not be rebuilt: %s", index_dir, build_error)
         pipeline.warm_up()

@@ -69,6 +69,17 @@ def test_open_builds_a_missing_index_and_serves_it(opened):
     assert opened.search("高铁", k=1)[0].passage.doc_id == "a"
 
 
+def test_open_reads_a_current_index_once(opened, monkeypatch):
+    import rag.index_store
+
+    loads = []
+    real_load = rag.index_store.load_index
+    monkeypatch.setattr("rag.pipeline.load_index", lambda *a, **kw: loads.append(a) or real_load(*a, **kw))
+    monkeypatch.setattr("rag.indexing.load_index", lambda *a, **kw: loads.append(a) or real_load(*a, **kw))
+    QAService.open(opened.corpus, opened.index_dir, FAKE, embedder_factory=fake_factory)
+    assert len(loads) == 1
+
+
 def _flip_byte(index_dir: Path) -> None:
     data = bytearray((index_dir / DENSE).read_bytes())
     data[len(data) // 2] ^= 0xFF
