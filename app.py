@@ -93,6 +93,19 @@ _SHOW_REPLY_JS = """
   box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
 }, 150)
 """
+# Gradio labels each chat message with its raw HTML (aria-label="bot's message: <div class=…>"),
+# which a screen reader reads out as markup. Dropping the label lets it read the message itself.
+_ACCESSIBLE_CHAT_JS = """
+() => {
+  const unlabel = () => document
+    .querySelectorAll('#chat [aria-label*="s message: "]')
+    .forEach((message) => message.removeAttribute('aria-label'));
+  new MutationObserver(unlabel).observe(document.body, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label'],
+  });
+  unlabel();
+}
+"""
 APP_CSS = """
 .rag-chat .message { max-width: 100% !important; }
 .rag-chat .top-panel { display: none !important; }  /* its bin icon covers messages; 清空对话 clears */
@@ -515,6 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         server_port=args.port,
         share=args.share,
         css=render.STYLESHEET + APP_CSS,
+        js=_ACCESSIBLE_CHAT_JS,
         theme=THEME,
         footer_links=["api"],
     )

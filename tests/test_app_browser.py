@@ -181,6 +181,9 @@ def test_chat_shows_the_answer_span_and_its_citation(server, browser):
     assert GOLD in "".join(answered.locator(".rag-context .rag-shaded").all_inner_texts())
     assert citation["text"] in answered.locator(".rag-context-cite").inner_text()
     _screenshot(page, "qa.png")
+    # Screen readers read the messages themselves, not Gradio's aria-label copy of their markup.
+    labels = page.locator("#chat [aria-label]").evaluate_all("els => els.map(e => e.ariaLabel)")
+    assert labels and not any("<" in label for label in labels), labels
 
     page.locator("#chat").get_by_role("button", name="赞").last.click()  # under the last reply
     feedback = work / "feedback" / "feedback.jsonl"
