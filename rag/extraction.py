@@ -6,8 +6,9 @@ The answer is always a span copied from a passage, never generated. Steps:
    (latin words and digit runs whole) of the normalised question found in the normalised
    sentence, each question word weighted by its self-information in jieba's dictionary, less
    when it occurs in many of the sentences (the topic) and more when it stands next to the
-   question word; words found earlier in the same passage give some credit, and the retrieval
-   rank a little. For a definition question (什么是X) the sentence that defines X (opens with X
+   question word; words found earlier in the same passage give some credit, and so do characters
+   of the words near the question word found on their own (名字 ↔ 得名), and the retrieval rank a
+   little. For a definition question (什么是X) the sentence that defines X (opens with X
    or puts a copula after it) is preferred.
 2. In the best few sentences, collect candidate spans. Mainly *slots*: a Chinese question is
    usually its answer sentence with the answer replaced by the question word, so a clause whose
@@ -15,7 +16,8 @@ The answer is always a span copied from a passage, never generated. Steps:
    matches the words just after it is the answer (``《战国无双3》是由哪两个公司合作开发的`` ↔
    ``…是由光荣和ω-force合作开发的``). Also the clauses just before and after the matched stretch
    (inverted sentences, definitions) and, when a date, number or name is asked for, every such
-   expression of the sentence, framed by its distance to the matched words.
+   expression of the sentence, framed by its distance to the matched words (farther for words
+   far from the question word in the question).
 3. Clean each candidate (punctuation, copulas, half words), narrow it to the date or number
    asked for, check names with jieba's part-of-speech tags, drop candidates that are only
    pronouns or function words (它, 但与, a lone 在), and pick the best by sentence rank, framing
@@ -58,11 +60,15 @@ _STOPWORD_WEIGHT = 0.3
 _TOPIC_DAMPING = 3.0  # exponent on the sentence-frequency discount of a question word
 _NEAR_QUESTION_WORD_BOOST = 2.0  # extra weight of the words right next to the question word
 _CONTEXT_CREDIT = 0.6  # share of credit for question words found earlier in the passage
+# Share of credit for a character of a question word found only on its own in the sentence: the
+# sentence often shortens the word (身体 ↔ 体呈银灰色, 叶子 ↔ 叶为披针形, 名称 ↔ 得名).
+_CHAR_CREDIT = 0.15
 _RANK_PENALTY = 0.02  # per retrieval rank
 _FRAME_WEIGHT = 0.4  # share of the choice decided by how well a span is framed
 _TYPE_WEIGHT = 0.1  # … and by type agreement, for questions of a loose type
 _STRONG_TYPE_WEIGHT = 0.3  # … for dates, numbers and names
 _TYPED_FRAME = 0.5  # framing of a typed expression right next to the matched words
+_QUESTION_GAP_WEIGHT = 1.0  # distance added per question character between a match and the wh-word
 _STRAY_SCALE = 12.0  # question weight inside a span that halves its framing
 # Below this share of the question's weight, the passages are about something else.
 _MIN_COVERAGE = 0.2
@@ -491,10 +497,21 @@ class AnswerExtractor:
         A question word counts less the more sentences contain it: the article's topic, named in
         the question, is often only 其 / 它 in the answer sentence, while the words next to the
         question word say most about where the answer is. Words found earlier in the passage
-        still give some credit, as the answer sentence often leaves out what the passage is about.
+        still give some credit, as the answer sentence often leaves out what the passage is about,
+        and so do the characters of words near the question word found alone (叶子 ↔ 叶为…).
         """
         weights = query.weights
-        found_by_sentence: list[tuple[int, Sentence, int, int, set[int]]] = []
+        question = query.analysis.normalized
+        wh_start, wh_end = query.analysis.wh_start, query.analysis.wh_end
+        shortened = [
+            index
+            for index, weight in enumerate(weights)
+            if weight > 0
+            and _is_cjk(question[index])
+            and question[index] not in query.keys
+            and wh_start - _FOCUS_REACH <= index < wh_end + _FOCUS_REACH
+        ]
+        found_by_sentence: list[tuple[int, Sentence, int, int, set[int], set[int]]] = []
         for rank, (hit, text) in enumerate(zip(hits, texts, strict=True)):
             passage = hit.passage
             for sentence in split_sentences(passage.text, offset=passage.start):
@@ -503,13 +520,18 @@ class AnswerExtractor:
                     sentence.end - passage.start,
                 )
                 found = set().union(*self._alignment(query, text, local_start, local_end))
-                found_by_sentence.append((rank, sentence, local_start, local_end, found))
+                characters = set(text[local_start:local_end])
+                alone = {
+                    index
+                    for index in shortened
+                    if index not in found and question[index] in characters
+                }
+                found_by_sentence.append((rank, sentence, local_start, local_end, found, alone))
         count = len(found_by_sentence)
         frequency = [0] * len(weights)
-        for *_, found in found_by_sentence:
+        for *_, found, _alone in found_by_sentence:
             for position in found:
                 frequency[position] += 1
-        wh_start, wh_end = query.analysis.wh_start, query.analysis.wh_end
         specific = [
             weight
             * (
@@ -530,15 +552,21 @@ class AnswerExtractor:
         matches: list[_SentenceMatch] = []
         context: set[int] = set()
         previous_rank = -1
-        for rank, sentence, local_start, local_end, found in found_by_sentence:
+        for rank, sentence, local_start, local_end, found, alone in found_by_sentence:
             if rank != previous_rank:
                 context, previous_rank = set(), rank
             coverage = sum(weights[index] for index in found | context) / query.total
             focused = sum(specific[index] for index in found) / specific_total
             extra = sum(specific[index] for index in context - found) / specific_total
-            score = focused + _CONTEXT_CREDIT * extra - _RANK_PENALTY * rank
-            if term and _defines(texts[rank], local_start, local_end, term):
-                score += _DEFINING_BONUS
+            shortened_credit = sum(specific[index] for index in alone - context) / specific_total
+            score = (
+                focused
+                + _CONTEXT_CREDIT * extra
+                + _CHAR_CREDIT * shortened_credit
+                - _RANK_PENALTY * rank
+            )
+            if term:
+                score += _DEFINING_BONUS * _defines(texts[rank], local_start, local_end, term)
             matches.append(_SentenceMatch(rank, sentence, local_start, local_end, coverage, score))
             context |= found
         matches.sort(key=lambda match: match.score, reverse=True)
@@ -711,8 +739,17 @@ class AnswerExtractor:
             found = _names(answer_type, text, words, start, end)
         else:
             return []
+        wh_start, wh_end = query.analysis.wh_start, query.analysis.wh_end
+        # A run also counts the question characters between its words and the question word:
+        # the words next to the question word say where the answer is (多少旅客 ↔ 旅客…2000万人次,
+        # not 龙嘉机场三期).
         anchors = [
-            (run.start, run.end)
+            (
+                run.start,
+                run.end,
+                _QUESTION_GAP_WEIGHT
+                * min(max(wh_start - 1 - p, p - wh_end, 0) for p in run.positions),
+            )
             for run in runs
             if sum(query.weights[p] for p in run.positions) >= 1.0
         ]
@@ -735,7 +772,8 @@ class AnswerExtractor:
                 (
                     max(anchor_start - span_end, span_start - anchor_end, 0)
                     + 8 * _breaks(text, min(span_end, anchor_end), max(span_start, anchor_start))
-                    for anchor_start, anchor_end in anchors
+                    + gap
+                    for anchor_start, anchor_end, gap in anchors
                 ),
                 default=len(text),
             )
@@ -924,15 +962,20 @@ def _is_filler(text: str, span: _Span, words: Sequence[_Word], answer_type: Answ
     )
 
 
-def _defines(text: str, start: int, end: int, term: str) -> bool:
-    """Whether ``text[start:end]`` reads as a definition of ``term``: the sentence opens with it,
-    or it is followed by a copula (棱柱是…, 冠夫姓（或从夫姓），指…, 所谓三鹰就是…)."""
+def _defines(text: str, start: int, end: int, term: str) -> float:
+    """How surely ``text[start:end]`` defines ``term``: 1 when a copula follows it (棱柱是…,
+    冠夫姓（或从夫姓），指…, 所谓三鹰就是…) or the sentence opens with it and a bracket or comma
+    (自在奥义书（…）婆罗门教…, 乡里制，…), 0.5 when the sentence only opens with it (由于放线菌酮…
+    is about it, not what it is), 0 otherwise."""
     position = text.find(term, start, end)
     if position < 0:
-        return False
-    if position - start <= 2:
-        return True
-    return _DEFINING_COPULA.match(text, position + len(term), end) is not None
+        return 0.0
+    after = position + len(term)
+    if _DEFINING_COPULA.match(text, after, end) is not None:
+        return 1.0
+    if position - start > 2:
+        return 0.0
+    return 1.0 if text.startswith(("（", "(", "，", ","), after) else 0.5
 
 
 def _runs(query: _Query, aligned: Sequence[set[int]], origin: int) -> list[_Run]:
@@ -1042,10 +1085,10 @@ def _number_in(
             fits = True
         if fits:
             return match.start(), match.end(), 1.0
-        # A count with another classifier may still answer (几首歌 ↔ 5张单曲); a quantity in another
-        # physical unit does not (票价多少钱 ↔ 30分钟).
-        other_measure = measured and _PHYSICAL_UNIT.search(value) is not None
-        if partial is None and re.search(_MEASURE, value) and not other_measure:
+        # A count with another classifier may still answer (几首歌 ↔ 5张单曲); when a measure is
+        # asked for, neither a quantity in another unit (票价多少钱 ↔ 30分钟) nor a count does
+        # (多大 ↔ 一场, 全长多少公里 ↔ 一期).
+        if partial is None and not measured and re.search(_MEASURE, value):
             partial = (match.start(), match.end(), 0.6)
     return partial
 

@@ -39,16 +39,19 @@ class AnswerType(StrEnum):
 
 # Question words, tried in this order; the first rule that matches at the start of a jieba word
 # wins. A group named "head" captures the noun asked about, which stays in the question word's span.
+# 几号 asks for a day (几号到), unless a noun follows that the number orders (几号线, 几号楼).
+_ORDINAL_NOUN = r"(?:线|楼|院|馆|房|门|车|机|位|床|桌)"
 _UNIT = (
     r"(?:[个位名次届座种项所家条人年月天日岁倍米吨克元股只头匹艘架支枚篇首集期户层间本册张场辆台件部份套处"
     r"块片页字节站班批分秒周代度点]|分钟|小时|公里|千米|厘米|毫米|公分|平方公里|平方米|公顷|千克|公斤|美元"
-    r"|英里|英尺|人次|万|亿)"
+    rf"|英里|英尺|人次|万|亿|号{_ORDINAL_NOUN})"
 )
 _RULES: tuple[tuple[AnswerType, str], ...] = (
     (AnswerType.REASON, r"为什么|为何|为啥|干嘛|干吗|何故|怎么会|什么原因|啥原因"),
     (
         AnswerType.DATE,
-        r"什么时候|啥时候|什么时间|啥时间|何时|几时|何年|哪一?年|哪一?天|哪一?日|哪一?月|几月几[日号]|几月份?|几[日号]|几点钟?"
+        r"什么时候|啥时候|什么时间|啥时间|何时|几时|何年|哪一?年|哪一?天|哪一?日|哪一?月|几月几[日号]|几月份?"
+        rf"|几日|几号(?!{_ORDINAL_NOUN})|几点钟?"
         r"|(?:哪一?个|什么|啥)(?P<head>年代|年份|月份|时期|时代|朝代|世纪|季节|季度|阶段|日子)",
     ),
     (
@@ -122,6 +125,7 @@ _DEFINITION = re.compile(
 # 哪些 / 哪几 / 哪两家 / 哪三个: the answer names several things, usually as an enumeration.
 _MEASURE_WORDS = frozenset("个种类家所座条项部只支款本首位处件名样")
 _PLURAL = re.compile(r"哪(?:些|几|[两二三四五六七八九十])")
+_QUOTES = "“”‘’「」『』\"'"
 _NOT_TERM_START = re.compile(r"^(?:这|那|它|他|她|其|该|此)")
 
 # Words that contain a question word's characters without asking anything.
@@ -278,10 +282,10 @@ def _refine(
         answer_type = AnswerType.DESCRIPTION
     elif (
         answer_type is AnswerType.ENTITY
-        and not head
+        and head in ("", "名字", "姓名")
         and _PERSON_TITLE.search(normalized, 0, wh_start)
     ):
-        answer_type = AnswerType.PERSON  # 四平市长叫啥 / 办公室主任叫什么名字: a name
+        answer_type = AnswerType.PERSON  # 四平市长叫啥 / 市委书记叫什么名字: a name
     if answer_type is AnswerType.NUMBER and re.match(r"第|多少|几", match.group()):
         unit = re.sub(r"^(?:第多少|第几|多少|几)", "", match.group())
         if not unit:
@@ -330,8 +334,9 @@ def analyze_question(question: str, tokenizer: jieba.Tokenizer | None = None) ->
     term = ""
     definition = _DEFINITION.fullmatch(normalized)
     if definition is not None:
-        candidate = definition.group("after") or definition.group("before")
-        if not _NOT_TERM_START.match(candidate):
+        # Quotes mark the term, the passages may not (什么是“乡里制” ↔ 乡里制，是…).
+        candidate = (definition.group("after") or definition.group("before")).strip(_QUOTES)
+        if candidate and not _NOT_TERM_START.match(candidate):
             answer_type, term = AnswerType.DEFINITION, candidate
 
     keywords, position = [], 0

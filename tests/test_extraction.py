@@ -234,3 +234,50 @@ def test_on_topic_questions_the_passages_do_not_answer_score_below_the_threshold
 ):
     answer = extractor.extract(question, _hits())
     assert answer is None or answer.score < Config().answer_min_score
+
+
+def test_a_sentence_holding_a_shortened_question_word_is_preferred():
+    # 名字 appears only as 名 in the answer sentence (得名).
+    text = (
+        "盾柱木（学名：Peltophorum），别称双翼豆、闭䇲木、黄燄木及翅果木，是豆科的植物。"
+        "盾柱木是一种乔木，高约4至15米。因盾柱木的柱头形状貌如盾形，故而得名。"
+    )
+    answer = AnswerExtractor().extract("盾柱木的名字是怎样得来的？", _single(text))
+    assert answer is not None and answer.sentence == "因盾柱木的柱头形状貌如盾形，故而得名。"
+
+
+def test_a_quoted_term_is_defined_by_the_sentence_that_opens_with_it():
+    text = (
+        "秦汉至隋唐的「乡里制」，历经千余年，各朝之间其具体形式不尽相同。"
+        "乡里制，是中国古代农村社会基层组织体系，即县下有乡，乡下有里。"
+    )
+    answer = AnswerExtractor().extract("什么是“乡里制”？", _single(text))
+    assert answer is not None and answer.text.startswith("乡里制，是中国古代")
+
+
+def test_a_sentence_about_the_term_does_not_outrank_its_definition():
+    text = (
+        "由于放线菌酮拥有非常强烈的毒性，它一般只被用在体外的研究应用中。"
+        "放线菌酮是一种具苦味的物质，它是灰色链霉菌的一种产物。"
+    )
+    answer = AnswerExtractor().extract("什么是放线菌酮？", _single(text))
+    assert answer is not None and answer.text.startswith("放线菌酮是一种具苦味的物质")
+
+
+def test_a_number_next_to_the_words_by_the_question_word_wins():
+    # 三期 stands next to 龙嘉机场, far from 多少 in the question; 2000万人次 follows 旅客.
+    text = "龙嘉机场三期及其综合枢纽建设工程加快推进,T3航站楼建成后,年旅客吞吐量将突破2000万人次。"
+    answer = AnswerExtractor().extract("龙嘉机场T3航站楼建好后一年能运多少旅客？", _single(text))
+    assert answer is not None and answer.text == "2000万人次"
+
+
+def test_a_count_does_not_answer_a_question_asking_for_a_measure():
+    text = "在辽源，20平方公里的采煤沉陷区正在经历一场前所未有的生态蜕变。"
+    answer = AnswerExtractor().extract("辽源的煤矿塌陷区面积有多大？", _single(text))
+    assert answer is not None and answer.text == "20平方公里"
+
+
+def test_an_ordinal_asked_for_comes_with_its_noun():
+    text = "轨道交通建设提速增效，地铁6号线开通运营，轨道交通二号线东延工程稳步推进。"
+    answer = AnswerExtractor().extract("长春最近开通的地铁是几号线？", _single(text))
+    assert answer is not None and answer.text == "6号线"

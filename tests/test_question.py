@@ -22,6 +22,9 @@ from rag.question import AnswerType, analyze_question
         ("辽源新能源产业有什么特点？", AnswerType.DESCRIPTION, "什么特点"),
         ("MonoDevelop主要是用来开发什么的？", AnswerType.ENTITY, "什么"),
         ("四平市长叫啥？", AnswerType.PERSON, "啥"),
+        ("长春市委书记叫什么名字？", AnswerType.PERSON, "什么名字"),
+        ("长春最近开通的地铁是几号线？", AnswerType.NUMBER, "几号线"),
+        ("冰雪节几号开幕？", AnswerType.DATE, "几号"),
         ("高铁通车了吗？", AnswerType.YESNO, ""),
     ],
 )
@@ -86,7 +89,7 @@ def test_a_question_without_words_is_refused():
 
 @pytest.mark.parametrize(
     ("question", "term"),
-    [("什么是棱柱？", "棱柱"), ("CS/MPQ-78雷达是什么？", "cs/mpq-78雷达"), ("“一轴”指的是什么？", "“一轴”")],
+    [("什么是棱柱？", "棱柱"), ("CS/MPQ-78雷达是什么？", "cs/mpq-78雷达"), ("“一轴”指的是什么？", "一轴")],
 )
 def test_definition_questions_name_their_term(question, term):
     analysis = analyze_question(question)
@@ -117,3 +120,15 @@ def test_the_longest_typed_ending_decides_the_head_type():
     # 国家 ends in 家 (as 作家 does) but is a place
     assert analyze_question("他去过哪个国家？").answer_type is AnswerType.PLACE
     assert analyze_question("辽源拆了多少处围挡？").unit == "处"
+
+
+def test_an_ordinal_number_before_a_noun_asks_for_the_number_with_it():
+    # 几号 alone asks for a day; 几号线 / 几号楼 for the numbered thing.
+    assert analyze_question("长春最近开通的地铁是几号线？").unit == "号线"
+    assert analyze_question("他住在几号楼？").unit == "号楼"
+
+
+def test_quotes_around_a_defined_term_are_not_part_of_it():
+    analysis = analyze_question("什么是“乡里制”？")
+    assert analysis.answer_type is AnswerType.DEFINITION
+    assert analysis.term == "乡里制"
