@@ -509,6 +509,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # so one thread each beats teams of threads contending for two cores (benchmarks/load.py:
     # 38.8 → 45.4 requests/s). An operator's own OMP_NUM_THREADS wins.
     os.environ.setdefault("OMP_NUM_THREADS", str(config.app_threads_per_request))
+    # Read when the queue is made. Gradio recomputes its queue statistics (a pandas table of the
+    # last 10,000 events) after every request unless told otherwise: 17 % of the server's time
+    # under load, and growing with uptime.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(config.app_queue_stats_every))
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", str(config.app_queue_stats_events))
     try:
         service = QAService.open(args.corpus, args.index, config)
     except (RagError, ValueError) as error:

@@ -65,9 +65,12 @@ def main() -> None:
     # Every CMRC question is answerable (SQuAD v1.1 style), so the reader always answers here;
     # the product's no-answer threshold is applied afterwards to report what it would cost.
     started = time.perf_counter()
-    # No question-vector cache: every mode asks the same questions, and timings must include
-    # embedding each one.
-    pipeline = Pipeline.load(index, replace(config, answer_min_score=0.0, query_vector_cache_size=0))
+    # No answer or question-vector cache: every mode asks the same questions, and the timings
+    # must include embedding and reading each one.
+    pipeline = Pipeline.load(
+        index,
+        replace(config, answer_min_score=0.0, query_vector_cache_size=0, answer_cache_size=0),
+    )
     pipeline.warm_up()
     load_seconds = time.perf_counter() - started
     questions = questions_of(data)[: args.limit]

@@ -45,11 +45,14 @@ def main() -> None:
     if args.rebuild or index_problem(args.corpus, args.index, config) is not None:
         build_index(args.corpus, args.index, config, progress=False)
     questions = load_questions(args.questions)
-    # No question-vector cache: every mode asks the same questions, and timings must include
-    # embedding each one.
-    pipeline = Pipeline.load(args.index, replace(config, answer_min_score=0.0, query_vector_cache_size=0))
+    # No answer or question-vector cache: every mode asks the same questions, and the timings
+    # must include embedding and reading each one.
+    pipeline = Pipeline.load(
+        args.index,
+        replace(config, answer_min_score=0.0, query_vector_cache_size=0, answer_cache_size=0),
+    )
     pipeline.warm_up()
-    run(pipeline, questions[:5])  # warm caches before timing
+    run(pipeline, questions[:5])  # load dictionaries and models before timing
 
     modes = ("hybrid", "lexical", "semantic")
     results = [run(pipeline, questions, mode=mode) for mode in modes]

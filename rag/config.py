@@ -58,6 +58,7 @@ class Config:
     # 99.6% of wrong-context ones.
     answer_min_score: float = 0.30
     reader_sentences: int = 4  # best-matching sentences the reader looks for an answer slot in
+    answer_cache_size: int = 2_048  # recent (question, k, mode) whose Result is kept (≈ 10 KB each)
     reader_cut_cache_size: int = 50_000  # sentences whose jieba words the reader keeps (≈ 1 KB each)
 
     max_question_chars: int = 500
@@ -70,6 +71,8 @@ class Config:
     app_queue_max_size: int = 128
     # OpenMP threads of one embedding call in the app (index builds there use as many).
     app_threads_per_request: int = 1
+    app_queue_stats_every: int = 500  # requests between refreshes of Gradio's queue statistics
+    app_queue_stats_events: int = 2_000  # past requests those statistics cover
     app_max_search_results: int = 50  # upper end of the 检索 tab's result-count slider
     app_export_folders: int = 200  # recent searches whose CSV/JSON files are kept on disk
     context_paragraphs: int = 1  # neighbouring paragraphs shown when a passage is expanded

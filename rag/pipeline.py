@@ -34,6 +34,10 @@ class Pipeline:
         self.retriever = Retriever(index, embedder, config)
         self.extractor = AnswerExtractor(config, user_dict_lines=index.tokenizer.user_dict_lines)
         self._documents = {document.doc_id: document for document in index.documents}
+        # The index never changes under a pipeline (a rebuild makes a new one), so an answer holds
+        # until then: popular questions and example buttons are answered from memory. Results
+        # are frozen, so threads may share them.
+        self._answers = lru_cache(maxsize=config.answer_cache_size)(self._answer)
         # Every citation of one answer quotes by the same query's words: cut them once.
         self._query_terms = lru_cache(maxsize=256)(
             lambda query: frozenset(index.tokenizer.tokenize(query))
@@ -92,19 +96,22 @@ class Pipeline:
     def ask(self, question: str, k: int | None = None, mode: str = "hybrid") -> Result:
         """Answer ``question`` from the corpus, with up to ``k`` supporting passages and citations."""
         prepared = prepare_query(question, self.config.max_question_chars)
-        notes = (f"问题太长，只使用了前 {self.config.max_question_chars} 个字。",) if prepared.truncated else ()
-        depth = max(self._k(k), self.config.answer_passages)
-        hits = self.retriever.search(prepared.text, depth, mode=mode)
-        answer = self.extractor.extract(prepared.text, hits)
+        return self._answers(prepared.text, prepared.truncated, self._k(k), mode)
+
+    def _answer(self, question: str, truncated: bool, k: int, mode: str) -> Result:
+        notes = (f"问题太长，只使用了前 {self.config.max_question_chars} 个字。",) if truncated else ()
+        depth = max(k, self.config.answer_passages)
+        hits = self.retriever.search(question, depth, mode=mode)
+        answer = self.extractor.extract(question, hits)
         if answer is not None and answer.score < self.config.answer_min_score:
             answer = None
-        hits = _top_with_answer(hits, self._k(k), answer.passage_id if answer else None)
+        hits = _top_with_answer(hits, k, answer.passage_id if answer else None)
         citations = tuple(
-            self.citation(hit, number, quote=_answer_quote(answer, hit), query=prepared.text)
+            self.citation(hit, number, quote=_answer_quote(answer, hit), query=question)
             for number, hit in enumerate(hits, start=1)
         )
         return Result(
-            question=prepared.text,
+            question=question,
             answer=answer,
             hits=tuple(hits),
             citations=citations,

@@ -69,6 +69,31 @@ def test_open_builds_a_missing_index_and_serves_it(opened):
     assert opened.search("高铁", k=1)[0].passage.doc_id == "a"
 
 
+def _count_question_embeddings(service: QAService, monkeypatch) -> list[str]:
+    embedder = service.pipeline.retriever.embedder
+    calls: list[str] = []
+    real = embedder.embed_queries
+    monkeypatch.setattr(embedder, "embed_queries", lambda texts: calls.extend(texts) or real(texts))
+    return calls
+
+
+def test_repeated_questions_reuse_the_answer_and_the_question_vector(opened, monkeypatch):
+    calls = _count_question_embeddings(opened, monkeypatch)
+    first = opened.ask("梅河口有多少家医药企业？")
+    assert opened.ask("梅河口有多少家医药企业？") is first  # results are frozen: safe to share
+    assert opened.ask("梅河口有多少家医药企业？", k=1) is not first
+    assert len(opened.search("梅河口有多少家医药企业？", k=2)) == 2
+    assert calls == ["梅河口有多少家医药企业?"]  # once, normalised (full-width ？ folded)
+
+
+def test_caches_of_size_zero_embed_every_question(tmp_path, monkeypatch):
+    config = replace(FAKE, answer_cache_size=0, query_vector_cache_size=0)
+    service = QAService.open(write_corpus(tmp_path / "corpus"), tmp_path / "index", config, embedder_factory=fake_factory)
+    calls = _count_question_embeddings(service, monkeypatch)
+    assert service.ask("梅河口有多少家医药企业？") == service.ask("梅河口有多少家医药企业？")
+    assert len(calls) == 2
+
+
 def test_open_reads_a_current_index_once(opened, monkeypatch):
     import rag.index_store
 
