@@ -51,12 +51,12 @@ class Config:
     # Answers.
     answer_passages: int = 5  # how many top passages the reader looks into
     # Below this, say the corpus has no answer. Seed set end to end (benchmarks/seed_eval.py
-    # --sweep, hybrid, 95 answerable + 30 unanswerable): 0.25 answers 84% (EM 0.579) but refuses
-    # only 80% (24/30); 0.30 answers 79% (EM 0.558, F1 0.616) and refuses 87% (26/30); 0.40
-    # answers 74% (EM 0.505) and refuses 93%. CMRC trial against another article's context
-    # (reader_cmrc.py --wrong-context): 0.30 keeps 87% of own-context answers and refuses
-    # 99.6% of wrong-context ones.
-    answer_min_score: float = 0.30
+    # --sweep, hybrid, 95 answerable + 30 unanswerable): 0.20 answers 91% (EM 0.632) but refuses
+    # only 80% (24/30); 0.25 answers 85% (EM 0.621, F1 0.672) and refuses 87% (26/30); 0.30
+    # answers 81% (EM 0.600) and refuses 90%. CMRC trial against another article's context
+    # (reader_cmrc.py --wrong-context): 0.20 keeps 94% of own-context answers and refuses 99.4%
+    # of wrong-context ones, 0.30 keeps 82% and refuses 99.6%.
+    answer_min_score: float = 0.25
     reader_sentences: int = 4  # best-matching sentences the reader looks for an answer slot in
     answer_cache_size: int = 2_048  # recent (question, k, mode) whose Result is kept (≈ 10 KB each)
     reader_cut_cache_size: int = 50_000  # sentences whose jieba words the reader keeps (≈ 1 KB each)

@@ -21,14 +21,16 @@ The answer is always a span copied from a passage, never generated. Steps:
 3. Clean each candidate (punctuation, copulas, half words), narrow it to the date or number
    asked for, check names with jieba's part-of-speech tags, drop candidates that are only
    pronouns or function words (它, 但与, a lone 在), and pick the best by sentence rank, framing
-   and type agreement. Why / how / yes-no / description / definition questions get the sentence.
+   and type agreement; for a date or number question, a sentence holding one answers with one.
+   Why / how / yes-no / description / definition questions get the sentence.
 
 The confidence ``score`` in [0, 1] combines how much of the question the passage covers around
 the answer, how well the span is framed and whether it has the expected type, and is lowered for
 the marks of an on-topic question the passages cannot answer: a name (or year) of the question
 missing from the passages, the noun next to the question word (票价, 全长) missing from the
-answer's sentence, no expression of the asked type. Callers compare it with
-``Config.answer_min_score``. Questions asking for several things (哪些 / 哪几条河) prefer
+answer's sentence, no expression of the asked type (or a list of no names of the asked kind), a
+passage about another city than the question names (which also ranks lower). Callers compare
+it with ``Config.answer_min_score``. Questions asking for several things (哪些 / 哪几条河) prefer
 enumerations (X、Y和Z), taken whole when names are asked for. ``None`` means the passages share too little with the question
 (or there were none, or the question has no words to look for). The constants below were tuned
 on the even-numbered CMRC 2018 trial questions (``benchmarks/reader_cmrc.py``); the odd-numbered
@@ -74,12 +76,16 @@ _STRAY_SCALE = 12.0  # question weight inside a span that halves its framing
 _MIN_COVERAGE = 0.2
 _DEFINING_BONUS = 0.5  # ranking bonus of a sentence that defines the term a question asks about
 _TAGGED_SENTENCES = 2  # best sentences whose words are tagged for name questions
+_UNTAGGED_LIST = 0.25  # type agreement of a list with no name of the asked kind, per list sureness
 
 # Confidence: what an on-topic question the passages do not answer looks like.
 _MISSING_NAME_FACTOR = 0.5  # per name of the question found in no passage
+# Ranking and confidence factor of a sentence about another place than the question names.
+_ELSEWHERE_FACTOR = 0.5
+_REGION_SUFFIXES = frozenset("省市县州")
 _FOCUS_WEIGHT = 0.5  # share of the score lost when the words next to the question word are missing
 _FOCUS_REACH = 6  # characters before the question word within which its left neighbour counts
-_UNTYPED_FACTOR = 0.6  # a date / number / name / list question answered with no such expression
+_UNTYPED_FACTOR = 0.4  # a date / number / name / list question answered with no such expression
 _NAME_FLAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nsf", "nt", "nz", "eng"})
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9]*")
 
@@ -121,20 +127,21 @@ _NAME_JOINERS = frozenset({"·", "‧", "•", "-", "－"})
 # --- what typed answers look like (on normalised text) -----------------------------------------
 _NUM = r"(?:[0-9]+(?:[.,][0-9]+)*|[零〇一二两三四五六七八九十百千万亿半几数]+)"
 _CLASSIFIERS = (
-    "个位名次届座种项所家条人户只头匹艘架支枚篇首集期层间本册张场辆台件部份套块片页字节站班批股类门"
+    "个位名次届座种项所家条人户只头匹艘架支枚篇首集期层间本册张场辆台件部份套块片页字节站班批股类门处成"
 )
 _UNIT_WORDS = (
     "平方公里|平方千米|平方米|平方公尺|公尺|公里|千米|厘米|毫米|公分|公顷|公斤|千克|美元|欧元|英镑|日元|港元|元|人次|辆次|场次|架次|"
-    "小时|分钟|秒钟|个月|周岁|岁|年|天|日|月|周|秒|倍|米|吨|克|亩|英里|英尺|英寸|磅|度|%|‰|"
+    "小时|分钟|秒钟|个月|周岁|岁|年|天|日|月|周|秒|倍|米|吨|克|斤|亩|英里|英尺|英寸|磅|度|%|‰|"
     "(?:km²|m²|km|cm|mm|kg|mil|m|g|t)(?![a-z0-9])"
 )
 _MEASURE = rf"(?:[万亿千百]{{0,2}}(?:{_UNIT_WORDS}|[{_CLASSIFIERS}])|[万亿]{{1,2}})"
-# 81.6公里, 半个多小时, 4A级, 1.35万亿元, 300余人
+# 81.6公里, 半个多小时, 一个半小时, 4A级, 1.35万亿元, 300余人, 七成
 _QUANTITY = (
-    rf"{_NUM}(?:个(?=[余多]?(?:小时|月|星期|钟头|工作日)))?(?:余|多)?(?:{_MEASURE}|[a-z](?=级))?级?"
+    rf"{_NUM}(?:个(?=[余多半]?(?:小时|月|星期|钟头|工作日)))?(?:余|多|(?<=个)半)?"
+    rf"(?:{_MEASURE}|[a-z](?=级))?级?"
 )
 _NUMBER_PREFIX = (
-    r"(?:约为|约|大约|近|将近|超过|逾|达到|达|多达|高达|共|仅|只有|不到|不足|至少|最多|第"
+    r"(?:约为|约|大约|近|将近|超过|超|逾|达到|达|多达|高达|共|仅|只有|不到|不足|至少|最多|第"
     r"|每[^\s，,。；]{0,4}?)?[±]?"
 )
 _QUALIFIER = re.compile(_NUMBER_PREFIX)
@@ -178,7 +185,8 @@ _NAME_TAGS = {
 # First letters of jieba tags that cannot continue a name: verbs and numerals.
 _NOT_NAME_TAIL = frozenset("vm")
 _NUMERIC = frozenset({AnswerType.NUMBER, AnswerType.DURATION})
-_STRONGLY_TYPED = frozenset({AnswerType.DATE, *_NUMERIC, *_NAME_TAGS})
+_DATED_OR_NUMERIC = frozenset({AnswerType.DATE, *_NUMERIC})
+_STRONGLY_TYPED = frozenset({*_DATED_OR_NUMERIC, *_NAME_TAGS})
 # Answered with the whole sentence: explanations, and lists not spelt out as an enumeration.
 _EXPLANATORY = frozenset(
     {
@@ -213,6 +221,7 @@ class _SentenceMatch:
     local_end: int
     coverage: float  # share of the question's weight found in the sentence or the passage before
     score: float  # ranking score: focused match, context credit, retrieval rank
+    elsewhere: bool = False  # about another place than the one the question names
 
 
 @dataclass(frozen=True)
@@ -339,6 +348,7 @@ class AnswerExtractor:
             words = self._words(text, match, tagged)
             boundaries = frozenset(offset for word in words for offset in word[:2])
             aligned = self._alignment(query, text, match.local_start, match.local_end)
+            spans = []
             for candidate in self._candidates(query, text, match, aligned, words):
                 span = self._trim(query, text, candidate, boundaries, aligned, match.local_start)
                 if plural:
@@ -348,7 +358,12 @@ class AnswerExtractor:
                     continue
                 if answer_type not in _EXPLANATORY and _is_filler(text, span, words, answer_type):
                     continue
-                span = self._penalize_stray(query, span, match, aligned)
+                spans.append(self._penalize_stray(query, span, match, aligned))
+            if answer_type in _DATED_OR_NUMERIC and any(span.typed > 0 for span in spans):
+                # A date or number is easy to recognise: when the sentence has one, a well framed
+                # stretch without one (规划|正式|印发 ↔ 去年10月，…正式印发) is not the answer.
+                spans = [span for span in spans if span.typed > 0]
+            for span in spans:
                 preference = match.score * (
                     1.0
                     - _FRAME_WEIGHT
@@ -389,7 +404,9 @@ class AnswerExtractor:
         sentence = texts[match.hit_rank][match.local_start : match.local_end]
         missing = _missing_names(query.analysis, tagged, texts, texts[match.hit_rank])
         focus = _focus_share(query.analysis, tagged, sentence)
-        untyped = span.typed <= 0 and (
+        # Below a partial match (a count in another classifier, 0.6) the span lacks the asked
+        # type: no such expression, or a list of no names of the asked kind.
+        untyped = span.typed < 0.6 and (
             query.analysis.answer_type in _STRONGLY_TYPED or query.analysis.plural
         )
         score = (
@@ -398,6 +415,7 @@ class AnswerExtractor:
             * _MISSING_NAME_FACTOR**missing
             * (1.0 - _FOCUS_WEIGHT * (1.0 - focus))
             * (_UNTYPED_FACTOR if untyped else 1.0)
+            * (_ELSEWHERE_FACTOR if match.elsewhere else 1.0)
         )
         return min(1.0, max(0.0, score))
 
@@ -549,10 +567,16 @@ class AnswerExtractor:
         ]
         specific_total = sum(specific)
         term = query.analysis.term
+        elsewhere_flags = self._elsewhere(
+            query.analysis,
+            [(rank, texts[rank][start:end]) for rank, _, start, end, *_ in found_by_sentence],
+        )
         matches: list[_SentenceMatch] = []
         context: set[int] = set()
         previous_rank = -1
-        for rank, sentence, local_start, local_end, found, alone in found_by_sentence:
+        for (rank, sentence, local_start, local_end, found, alone), elsewhere in zip(
+            found_by_sentence, elsewhere_flags, strict=True
+        ):
             if rank != previous_rank:
                 context, previous_rank = set(), rank
             coverage = sum(weights[index] for index in found | context) / query.total
@@ -567,10 +591,58 @@ class AnswerExtractor:
             )
             if term:
                 score += _DEFINING_BONUS * _defines(texts[rank], local_start, local_end, term)
-            matches.append(_SentenceMatch(rank, sentence, local_start, local_end, coverage, score))
+            if elsewhere:
+                score *= _ELSEWHERE_FACTOR
+            matches.append(
+                _SentenceMatch(rank, sentence, local_start, local_end, coverage, score, elsewhere)
+            )
             context |= found
         matches.sort(key=lambda match: match.score, reverse=True)
         return matches
+
+    def _elsewhere(
+        self, analysis: QuestionAnalysis, sentences: Sequence[tuple[int, str]]
+    ) -> list[bool]:
+        """For each ``(hit rank, normalised sentence)``, whether it is about another city, county
+        or province than the question names: its passage names another and not all of the
+        question's (吉林市开通了多少个… ↔ 辽源已经开通了…63个). A sentence often leaves its
+        region out (今年再推动29个…) or names a partner (加强与长春方面深度合作), so the whole
+        passage says what it is about.
+
+        Such regions are the dictionary place names the sentences also write with 市 / 省 / 县 /
+        州 (辽源 ↔ 辽源市); parks, districts, stations and the common words jieba's dictionary
+        tags as places (城市, 满意度) are left out. A region is named by a word that is it, with
+        or without the suffix, or opens with it and the suffix (长春市委), not by a name that
+        holds it (吉林云校, 吉林启星铝业有限公司).
+        """
+        tags = self._pos_tokenizer().word_tag_tab
+        named, position = set(), 0
+        for word in analysis.words:
+            if not analysis.wh_start <= position < analysis.wh_end and len(word) > 1:
+                named.add(_place_stem(word))
+            position += len(word)
+        joined = "\n".join(sentence for _, sentence in sentences)
+        regions = {
+            _place_stem(word)
+            for _, sentence in sentences
+            for word, _ in self._cut(sentence, False)
+            if len(word) > 1
+            and tags.get(word) in _PLACE_TAGS
+            and any(_place_stem(word) + suffix in joined for suffix in _REGION_SUFFIXES)
+        }
+        asked = regions & named
+        if not asked:
+            return [False] * len(sentences)
+        about: dict[int, set[str]] = {}
+        for rank, sentence in sentences:
+            about.setdefault(rank, set()).update(
+                region
+                for word, _ in self._cut(sentence, False)
+                for region in regions
+                if word.startswith(region)
+                and (len(word) == len(region) or word[len(region)] in _REGION_SUFFIXES)
+            )
+        return [not asked <= about[rank] and bool(about[rank] - asked) for rank, _ in sentences]
 
     def _words(self, text: str, match: _SentenceMatch, tagged: bool) -> tuple[_Word, ...]:
         """The sentence's jieba words, with part-of-speech tags when ``tagged`` ("" otherwise)."""
@@ -850,8 +922,15 @@ class AnswerExtractor:
         if analysis.answer_type in _NAME_TAGS:
             names = _names(analysis.answer_type, text, words, span.start, span.end)
             if analysis.plural:
-                # Several names asked for: a list of them, or a list of untagged rare names.
-                typed = max(0.6, span.typed) if names else span.typed
+                # Several names asked for: a list of them, or less surely a list of untagged rare
+                # names (哪几个城市 ↔ 智能工厂、“吉星”卫星星座建设 is a list of other things).
+                # Only the best sentences are tagged: in the others no name is known.
+                if names:
+                    typed = max(0.6, span.typed)
+                elif any(tag for *_, tag in words):
+                    typed = _UNTAGGED_LIST * span.typed
+                else:
+                    typed = span.typed
                 return _Span(span.start, span.end, span.framing, typed)
             if not names:
                 return _Span(span.start, span.end, span.framing, 0.0)
@@ -920,6 +999,11 @@ def _missing_names(
         if _LATIN_WORD.fullmatch(word) or len(pairs) == 1 or held * 2 < len(pairs):
             missing += 1
     return missing
+
+
+def _place_stem(place: str) -> str:
+    """吉林市 → 吉林: a region is named with or without its suffix."""
+    return place[:-1] if len(place) > 2 and place[-1] in _REGION_SUFFIXES else place
 
 
 def _focus_share(analysis: QuestionAnalysis, tagged: Sequence[_Word], sentence: str) -> float:
@@ -1077,6 +1161,8 @@ def _number_in(
             continue  # a lone 一 / 两 inside a word (一些, 统一, 零部件) is not a number
         if analysis.answer_type is AnswerType.DURATION:
             fits = _TIME_UNITS.search(value) is not None
+        elif analysis.unit == "%":
+            fits = "%" in value or "成" in value  # a share: 67% or 七成
         elif analysis.unit:
             fits = analysis.unit in value
         elif dimension:
@@ -1088,7 +1174,12 @@ def _number_in(
         # A count with another classifier may still answer (几首歌 ↔ 5张单曲); when a measure is
         # asked for, neither a quantity in another unit (票价多少钱 ↔ 30分钟) nor a count does
         # (多大 ↔ 一场, 全长多少公里 ↔ 一期).
-        if partial is None and not measured and re.search(_MEASURE, value):
+        if partial is not None:
+            continue
+        if analysis.unit == "个" and value[-1] in _CLASSIFIERS:
+            # 个 is the general classifier: 几个铁路道口 is answered with 15处.
+            partial = (match.start(), match.end(), 0.8)
+        elif not measured and re.search(_MEASURE, value):
             partial = (match.start(), match.end(), 0.6)
     return partial
 

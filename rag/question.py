@@ -44,7 +44,7 @@ _ORDINAL_NOUN = r"(?:线|楼|院|馆|房|门|车|机|位|床|桌)"
 _UNIT = (
     r"(?:[个位名次届座种项所家条人年月天日岁倍米吨克元股只头匹艘架支枚篇首集期户层间本册张场辆台件部份套处"
     r"块片页字节站班批分秒周代度点]|分钟|小时|公里|千米|厘米|毫米|公分|平方公里|平方米|公顷|千克|公斤|美元"
-    rf"|英里|英尺|人次|万|亿|号{_ORDINAL_NOUN})"
+    rf"|英里|英尺|[人辆架场车班]次|万|亿|号{_ORDINAL_NOUN})"
 )
 _RULES: tuple[tuple[AnswerType, str], ...] = (
     (AnswerType.REASON, r"为什么|为何|为啥|干嘛|干吗|何故|怎么会|什么原因|啥原因"),
@@ -276,6 +276,14 @@ def _refine(
         wh_end += len(head)
     if answer_type in (AnswerType.ENTITY, AnswerType.LIST) and head:
         answer_type = _typed_head(head) or answer_type
+    if re.fullmatch(r"哪[一两二三四五六七八九十几]?家", match.group()) and answer_type in (
+        AnswerType.ENTITY,
+        AnswerType.LIST,
+        AnswerType.PLACE,
+    ):
+        # 家 counts firms, hospitals and schools: 哪两家国家区域医疗中心 asks for organisations,
+        # though the word after it (国家) names a place.
+        answer_type = AnswerType.ORGANIZATION
     if answer_type is AnswerType.ENTITY and (
         _DESCRIPTIVE_HEAD.search(head) or match.group() == "什么样"
     ):
@@ -288,6 +296,10 @@ def _refine(
         answer_type = AnswerType.PERSON  # 四平市长叫啥 / 市委书记叫什么名字: a name
     if answer_type is AnswerType.NUMBER and re.match(r"第|多少|几", match.group()):
         unit = re.sub(r"^(?:第多少|第几|多少|几)", "", match.group())
+        if unit and wh_end < len(normalized) and wh_end not in _word_starts(words):
+            # A unit character that starts a longer word belongs to it: 多少种子 asks for an
+            # amount of seeds, not for a count of kinds (种).
+            wh_end, unit = wh_end - len(unit), ""
         if not unit:
             following = _following_word(words, wh_end)
             if re.fullmatch(_UNIT, following):

@@ -281,3 +281,96 @@ def test_an_ordinal_asked_for_comes_with_its_noun():
     text = "轨道交通建设提速增效，地铁6号线开通运营，轨道交通二号线东延工程稳步推进。"
     answer = AnswerExtractor().extract("长春最近开通的地铁是几号线？", _single(text))
     assert answer is not None and answer.text == "6号线"
+
+
+@pytest.mark.parametrize(
+    ("text", "question", "expected"),
+    [
+        # 一个半小时 is one duration, not 一 followed by 半小时.
+        (
+            "“以前去长春谈业务，开车要一个半小时，遇上雨雪天气更没准。”",
+            "以前从辽源开车去长春要多久？",
+            "一个半小时",
+        ),
+        # 个 is the general classifier: 15处 answers 几个.
+        (
+            "辽源将同步推进普铁外迁工程，消除15处铁路道口对城市的分割。",
+            "普铁外迁能消除几个铁路道口？",
+            "15处",
+        ),
+        (
+            "北大湖、松花湖滑雪场与长春联合打造精品文旅线路，长春游客占比超七成。",
+            "北大湖、松花湖滑雪场的游客里长春游客占多少？",
+            "超七成",
+        ),
+        # 多少种子 asks for an amount of seeds, not a count of kinds (种).
+        (
+            "长春国家农高区集聚鸿翔种业、先正达等龙头企业，年销种子9000万斤。",
+            "长春农高区一年卖多少种子？",
+            "9000万斤",
+        ),
+    ],
+)
+def test_counts_shares_and_amounts_in_less_common_units(text, question, expected):
+    answer = AnswerExtractor().extract(question, _single(text))
+    assert answer is not None
+    assert answer.text == expected
+
+
+def test_a_date_question_gets_the_date_of_the_sentence_not_a_framed_word():
+    text = (
+        "去年10月，《长春都市圈发展规划》正式印发，全省上下锚定目标、协同联动，"
+        "扎实推进各项重点任务。"
+    )
+    answer = AnswerExtractor().extract("都市圈发展规划什么时候印发的？", _single(text))
+    assert answer is not None
+    assert answer.text == "去年10月"
+
+
+def test_a_passage_about_another_city_gives_way_to_one_about_the_asked_city():
+    # The passage about 辽源 matches the question's words better (开通了, 都市圈内…通办事项).
+    liaoyuan = (
+        "目前，辽源已经开通了覆盖医保、社保、不动产登记等63个都市圈内民生服务通办事项。"
+        "辽源市政务服务中心工作人员为群众高效办理业务。"
+    )
+    jilin = "目前，吉林市围绕重点民生服务领域，已经成功上线62个政务服务“圈内通办”事项。"
+    hits = [
+        Hit(Passage("a#p001", "a", "a.txt", "", "", 1, 0, len(liaoyuan), liaoyuan), 1.0),
+        Hit(Passage("b#p001", "b", "b.txt", "", "", 1, 0, len(jilin), jilin), 0.9),
+    ]
+    answer = AnswerExtractor().extract("吉林市开通了多少个圈内通办事项？", hits)
+    assert answer is not None
+    assert answer.text == "62个"
+    assert answer.score >= Config().answer_min_score
+
+
+def test_an_answer_from_a_sentence_about_another_city_scores_below_the_threshold():
+    text = (
+        "“以前去长春谈业务，开车要一个半小时。”届时，辽源到长春的时空距离将被压缩至30分钟。"
+        "辽源市将交通一体化作为先行领域。"
+    )
+    other = "吉林市是长春现代化都市圈的重要支撑，将全面融入长春现代化都市圈建设。"
+    hits = [
+        Hit(Passage("a#p001", "a", "a.txt", "", "", 1, 0, len(text), text), 1.0),
+        Hit(Passage("b#p001", "b", "b.txt", "", "", 1, 0, len(other), other), 0.9),
+    ]
+    answer = AnswerExtractor().extract("长春到吉林坐高铁要多久？", hits)
+    assert answer is None or answer.score < Config().answer_min_score
+
+
+def test_a_list_of_no_places_does_not_answer_which_cities():
+    text = (
+        "2026年新年伊始，包括中车长春轨道客车股份有限公司智能工厂、“吉星”卫星星座建设、"
+        "精细化工中试基地建设等在内的众多项目加速推进，为都市圈产业升级注入强劲动力。"
+    )
+    answer = AnswerExtractor().extract("长春都市圈包括哪几个城市？", _single(text))
+    assert answer is None or answer.score < Config().answer_min_score
+
+
+def test_a_share_asked_for_is_answered_in_tenths_too():
+    text = "松花湖滑雪场今年接待游客30万人次，长春游客的比例为七成。"
+    question = "松花湖滑雪场的游客里长春游客的比例是多少？"
+    answer = AnswerExtractor().extract(question, _single(text))
+    assert answer is not None
+    assert answer.text == "七成"
+    assert answer.score > 0.5  # of the asked type, not a stray number

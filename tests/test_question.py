@@ -132,3 +132,17 @@ def test_quotes_around_a_defined_term_are_not_part_of_it():
     analysis = analyze_question("什么是“乡里制”？")
     assert analysis.answer_type is AnswerType.DEFINITION
     assert analysis.term == "乡里制"
+
+
+def test_a_unit_character_opening_a_longer_word_is_no_unit():
+    analysis = analyze_question("长春农高区一年卖多少种子？")
+    assert analysis.unit == ""
+    assert analysis.wh_word == "多少"
+    assert analyze_question("春节期间开进辽源的车有多少辆次？").unit == "辆次"
+
+
+def test_jia_counts_organisations_even_before_a_place_word():
+    analysis = analyze_question("哪两家国家区域医疗中心已经提前开诊了？")
+    assert analysis.answer_type is AnswerType.ORGANIZATION
+    assert analysis.plural
+    assert analyze_question("牛车水是位于哪个国家？").answer_type is AnswerType.PLACE
