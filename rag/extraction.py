@@ -46,7 +46,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-import jieba
 import jieba.posseg
 
 from rag.config import Config
@@ -54,7 +53,7 @@ from rag.models import Answer, Hit, Sentence
 from rag.normalize import normalize
 from rag.question import STOPWORDS, AnswerType, QuestionAnalysis, analyze_question
 from rag.segmentation import split_sentences
-from rag.tokenization import jieba_with_words, user_dict_entries
+from rag.tokenization import pos_tagger_with_words, user_dict_entries
 
 # --- scoring constants ---------------------------------------------------------------------------
 _COMMON_WORD_BITS = 4.0  # self-information (nats) a word needs before it carries weight
@@ -288,9 +287,7 @@ class AnswerExtractor:
             return tagger
         with self._lock:
             if self._tagger is None:
-                tagger = jieba.posseg.POSTokenizer(jieba_with_words(self._user_words))
-                tagger.makesure_userdict_loaded()
-                self._tagger = tagger
+                self._tagger = pos_tagger_with_words(self._user_words)
             return self._tagger
 
     # --- entry point ---------------------------------------------------------------------------

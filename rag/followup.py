@@ -29,7 +29,7 @@ import jieba.posseg
 from rag.errors import QuestionError
 from rag.normalize import normalize
 from rag.question import analyze_question
-from rag.tokenization import jieba_with_words, user_dict_entries
+from rag.tokenization import pos_tagger_with_words, user_dict_entries
 
 _TRAILING = "？?。.!！~～…，,；; \t\r\n　"
 
@@ -111,10 +111,8 @@ class FollowUpResolver:
     def _tools(self) -> tuple[jieba.Tokenizer, jieba.posseg.POSTokenizer]:
         with self._lock:
             if self._segmenter is None or self._tagger is None:
-                segmenter = jieba_with_words(self.user_dict_lines)
-                tagger = jieba.posseg.POSTokenizer(segmenter)
-                tagger.makesure_userdict_loaded()
-                self._segmenter, self._tagger = segmenter, tagger
+                tagger = pos_tagger_with_words(self.user_dict_lines)
+                self._segmenter, self._tagger = tagger.tokenizer, tagger
             return self._segmenter, self._tagger
 
     def warm_up(self) -> None:

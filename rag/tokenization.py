@@ -17,9 +17,11 @@ import hashlib
 import logging
 import threading
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import jieba
+import jieba.posseg
 
 from rag.normalize import normalize
 
@@ -52,14 +54,35 @@ def user_dict_entries(lines: Sequence[str]) -> tuple[str, ...]:
 
 
 def jieba_with_words(entries: Sequence[str]) -> jieba.Tokenizer:
-    """A fresh, initialised jieba instance holding the user-dictionary ``entries`` (normalised).
+    """An initialised jieba instance holding the user-dictionary ``entries`` (normalised).
 
-    Each caller owns its instance, so user words never leak into jieba's global dictionary.
+    User words never leak into jieba's global dictionary. Callers asking for the same entries
+    (the index tokenizer, the reader, the follow-up resolver, and every index generation of one
+    corpus) share one instance, about 65 MB, and only read it.
     """
+    with _SHARED:
+        return _jieba_with(user_dict_entries(entries))
+
+
+def pos_tagger_with_words(entries: Sequence[str]) -> jieba.posseg.POSTokenizer:
+    """The part-of-speech tagger over ``jieba_with_words(entries)``, shared the same way (≈ 35 MB).
+
+    Use this rather than a ``POSTokenizer`` of your own on the shared instance: the first tagger
+    takes the user words' tags out of it, and a second one would tag them as unknown.
+    """
+    with _SHARED:
+        return _pos_tagger_with(user_dict_entries(entries))
+
+
+_SHARED = threading.RLock()  # one build per dictionary even when threads ask at once
+
+
+@lru_cache(maxsize=4)
+def _jieba_with(entries: tuple[str, ...]) -> jieba.Tokenizer:
     jieba.setLogLevel(logging.WARNING)  # "Building prefix dict…" on every start
     segmenter = jieba.Tokenizer()
     segmenter.initialize()
-    for entry in user_dict_entries(entries):
+    for entry in entries:
         word, freq, tag = jieba.re_userdict.match(entry).groups()
         segmenter.add_word(
             normalize(word.strip()),
@@ -67,6 +90,13 @@ def jieba_with_words(entries: Sequence[str]) -> jieba.Tokenizer:
             tag.strip() if tag is not None else None,
         )
     return segmenter
+
+
+@lru_cache(maxsize=4)
+def _pos_tagger_with(entries: tuple[str, ...]) -> jieba.posseg.POSTokenizer:
+    tagger = jieba.posseg.POSTokenizer(_jieba_with(entries))
+    tagger.makesure_userdict_loaded()  # moves the user words' tags into the tagger, once
+    return tagger
 
 
 class Tokenizer:

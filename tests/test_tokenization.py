@@ -3,7 +3,7 @@ import threading
 import jieba
 
 from rag import tokenization
-from rag.tokenization import STOP_WORDS, Tokenizer
+from rag.tokenization import STOP_WORDS, Tokenizer, jieba_with_words, pos_tagger_with_words
 
 # Each tokenizer loads jieba's dictionary (~0.5 s), so the tests share these two.
 PLAIN = Tokenizer()
@@ -101,3 +101,15 @@ def test_concurrent_first_calls_build_one_jieba_instance(monkeypatch):
     assert len(results) == 8
     assert all(result == results[0] for result in results)
     assert "长春现代化都市圈" in results[0]
+
+
+def test_callers_with_the_same_words_share_one_dictionary_and_tagger():
+    words = ("长辽四通高铁 nz", "圈内通办 n")
+    assert jieba_with_words(words) is jieba_with_words(list(words))
+    tagger = pos_tagger_with_words(words)
+    assert pos_tagger_with_words(words) is tagger and tagger.tokenizer is jieba_with_words(words)
+    # Every caller of the shared tagger sees the user words' own tags, not "x" for unknown.
+    for _ in range(2):
+        tags = {pair.word: pair.flag for pair in pos_tagger_with_words(words).cut("长辽四通高铁开通后圈内通办更方便")}
+        assert (tags["长辽四通高铁"], tags["圈内通办"]) == ("nz", "n")
+    assert jieba_with_words(("另一个词 n",)) is not jieba_with_words(words)
