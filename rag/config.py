@@ -51,9 +51,9 @@ class Config:
     # Answers.
     answer_passages: int = 5  # how many top passages the reader looks into
     # Below this, say the corpus has no answer. Seed set end to end (benchmarks/seed_eval.py
-    # --sweep, hybrid, 95 answerable + 30 unanswerable): 0.20 answers 91% (EM 0.632) but refuses
-    # only 80% (24/30); 0.25 answers 85% (EM 0.621, F1 0.672) and refuses 87% (26/30); 0.30
-    # answers 81% (EM 0.600) and refuses 90%. CMRC trial against another article's context
+    # --sweep, hybrid, 95 answerable + 30 unanswerable): 0.20 answers 88% (EM 0.684) but refuses
+    # only 77% (23/30); 0.25 answers 85% (EM 0.674, F1 0.692) and refuses 87% (26/30); 0.30
+    # answers 81% (EM 0.653) and refuses 90%. CMRC trial against another article's context
     # (reader_cmrc.py --wrong-context): 0.20 keeps 94% of own-context answers and refuses 99.4%
     # of wrong-context ones, 0.30 keeps 82% and refuses 99.6%.
     answer_min_score: float = 0.25

@@ -18,10 +18,12 @@ The answer is always a span copied from a passage, never generated. Steps:
    (inverted sentences, definitions) and, when a date, number or name is asked for, every such
    expression of the sentence, framed by its distance to the matched words (farther for words
    far from the question word in the question).
-3. Clean each candidate (punctuation, copulas, half words), narrow it to the date or number
-   asked for, check names with jieba's part-of-speech tags, drop candidates that are only
-   pronouns or function words (它, 但与, a lone 在), and pick the best by sentence rank, framing
-   and type agreement; for a date or number question, a sentence holding one answers with one.
+3. Clean each candidate (punctuation, copulas, half words, a preposition before a name, a title
+   cut in half), narrow it to the date or number asked for, check names with jieba's
+   part-of-speech tags (a name of the question's own is no answer; the words after a name that
+   go on with the sentence are cut off), drop candidates that are only pronouns or function
+   words (它, 但与, a lone 在), and pick the best by sentence rank, framing and type agreement;
+   for a date or number question, a sentence holding one answers with one.
    Why / how / yes-no / description / definition questions get the sentence.
 
 The confidence ``score`` in [0, 1] combines how much of the question the passage covers around
@@ -93,6 +95,9 @@ _CLAUSE_BREAK = frozenset("，,；;：:。！？!?\n")
 _EDGE_JUNK = " \t\u3000，,；;：:。！？!?、…—-·"
 _OPENERS = "“‘「『《（(【〈"
 _CLOSERS = "”’」』》）)】〉"
+# Marks around a title or a quoted name, which an answer takes whole (《列王纪上》, 「甜葫芦」).
+_TITLE_MARKS = (("《", "》"), ("「", "」"), ("『", "』"), ("“", "”"), ("〈", "〉"))
+_MAX_TITLE = 20  # characters of a title or name an edge may be moved over to complete it
 _LATIN_OR_DIGITS = re.compile(r"[a-z0-9]+")
 # Prepositions and copulas that frame an answer on their own (由谁 ↔ 由X, 在哪里 ↔ 在X).
 _FRAME_WORDS = frozenset("以在由被为是于从向给对把将和与跟同往到叫称")
@@ -104,6 +109,8 @@ _LEADING_COPULA = re.compile(r"(?:是|为|乃|系|即|叫做|叫|称为|称)")
 _LEADING_FILLER = re.compile(
     r"(?:是|为|乃|系|即|叫做|叫|称为|称|了|着|过)?(?:一[个种座位名家所条项部只支件本首])?"
 )
+# Prepositions and conjunctions that open a clause before a name (与长春工程学院, 位于嘉义市).
+_LEADING_PREPOSITION = re.compile(r"(?:位于|在|于|与|和|由|对|自|从|向|如|及|据|给|跟|同)")
 # Pronouns, conjunctions and framing words: a span made only of these (它, 但与, 史称) answers
 # nothing; the slot's real filler is elsewhere in the sentence.
 _FILLER_WORDS = frozenset(
@@ -140,7 +147,7 @@ _QUANTITY = (
     rf"(?:{_MEASURE}|[a-z](?=级))?级?"
 )
 _NUMBER_PREFIX = (
-    r"(?:约为|约|大约|近|将近|超过|超|逾|达到|达|多达|高达|共|仅|只有|不到|不足|至少|最多|第"
+    r"(?:约为|约|大约|近|将近|超过|超|逾|共|仅|只有|不到|不足|至少|最多|第"
     r"|每[^\s，,。；]{0,4}?)?[±]?"
 )
 _QUALIFIER = re.compile(_NUMBER_PREFIX)
@@ -183,7 +190,11 @@ _NAME_TAGS = {
 }
 # First letters of jieba tags that cannot continue a name: verbs and numerals.
 _NOT_NAME_TAIL = frozenset("vm")
+# First letters of the tags of function words (通过, 专门, 而且, 这里) that no name goes on with.
+_FUNCTION_TAGS = frozenset("pdcr")
 _NUMERIC = frozenset({AnswerType.NUMBER, AnswerType.DURATION})
+# Questions answered by a name or a noun phrase.
+_NAMED = frozenset({AnswerType.ENTITY, AnswerType.LIST, *_NAME_TAGS})
 _DATED_OR_NUMERIC = frozenset({AnswerType.DATE, *_NUMERIC})
 _STRONGLY_TYPED = frozenset({*_DATED_OR_NUMERIC, *_NAME_TAGS})
 # Answered with the whole sentence: explanations, and lists not spelt out as an enumeration.
@@ -898,6 +909,16 @@ class AnswerExtractor:
             map(_is_content, text[filler.end() : end])
         ) >= 2:
             start = filler.end()
+        if query.analysis.answer_type in _NAMED:
+            # A preposition or conjunction in front frames the name (与|长春工程学院, 位于|嘉义市).
+            word = _LEADING_PREPOSITION.match(text, start, end)
+            if (
+                word is not None
+                and word.end() in boundaries
+                and sum(map(_is_content, text[word.end() : end])) >= 2
+            ):
+                start = word.end()
+        start, end = _complete_titles(text, start, end, origin, query.analysis.normalized)
         start, end = _balance_brackets(text, start, end)
         start, end = _strip(text, start, end)
         return _Span(start, end, span.framing, span.typed)
@@ -917,7 +938,13 @@ class AnswerExtractor:
                 return _Span(span.start, span.end, span.framing, 0.0)
             return _Span(date.start(), date.end(), span.framing, 1.0)
         if analysis.answer_type in _NAME_TAGS:
-            names = _names(analysis.answer_type, text, words, span.start, span.end)
+            # A name the question itself holds (辽源市 in 辽源的高铁站选址在哪) is what the
+            # answer is about, not the answer: it does not type the span.
+            names = [
+                name
+                for name in _names(analysis.answer_type, text, words, span.start, span.end)
+                if _place_stem(text[name[0] : name[1]]) not in analysis.normalized
+            ]
             if analysis.plural:
                 # Several names asked for: a list of them, or less surely a list of untagged rare
                 # names (哪几个城市 ↔ 智能工厂、“吉星”卫星星座建设 is a list of other things).
@@ -932,16 +959,9 @@ class AnswerExtractor:
             if not names:
                 return _Span(span.start, span.end, span.framing, 0.0)
             last = names[-1]
-            if (
-                len(names) == 1
-                and analysis.answer_type is not AnswerType.PLACE
-                and last[1] < span.end
-                and _tag_after(words, last[1])[:1] in _NOT_NAME_TAIL
-            ):
-                # A verb or number after a person's or organisation's name is the
-                # sentence going on (王立臣|说, 高飞|5位发言人…), not part of the name; a place
-                # name goes on with unknown words (香港屯门|兆康路…).
-                span = _Span(span.start, last[1], span.framing, span.typed)
+            if len(names) == 1:
+                end = _name_end(analysis.answer_type, text, words, last[1], span.end)
+                span = _Span(span.start, end, span.framing, span.typed)
             if (
                 analysis.answer_type is AnswerType.PERSON
                 and last[1] == span.end
@@ -1220,6 +1240,38 @@ def _names(
     return names
 
 
+def _name_end(
+    answer_type: AnswerType, text: str, words: Sequence[_Word], name_end: int, span_end: int
+) -> int:
+    """Where a name ending at ``name_end`` inside a span ending at ``span_end`` ends: before the
+    word that is the sentence going on (马鞍山村|通过, 张恩惠|专程…), else ``span_end``.
+
+    jieba splits rare names (袁丽|嫦, 马鞍山|村), so one more character is taken as part of the
+    name when it is no function word or verb.
+    """
+    following = {word[0]: word for word in words}
+    word = following.get(name_end)
+    if (
+        word is not None
+        and word[1] - word[0] == 1
+        and word[2][:1] not in _FUNCTION_TAGS | _NOT_NAME_TAIL
+        and _is_cjk(text[word[0]])
+    ):
+        name_end, word = word[1], following.get(word[1])
+    if word is None or word[1] > span_end:
+        return span_end
+    tag, size = word[2], word[1] - word[0]
+    if size >= 2 and tag[:1] in _FUNCTION_TAGS:
+        return name_end
+    if answer_type is AnswerType.PLACE:
+        return span_end  # a place name goes on with unknown words (香港屯门|兆康路…)
+    if tag[:1] in _NOT_NAME_TAIL:
+        return name_end  # 王立臣|说, 高飞|5位发言人
+    if answer_type is AnswerType.PERSON and size >= 2 and tag not in _NAME_FLAGS:
+        return name_end if _is_cjk(text[word[0]]) else span_end  # 张恩惠|专程, 特鲁多|总统
+    return span_end
+
+
 def _tag_after(words: Sequence[_Word], position: int) -> str:
     """Tag of the word starting at ``position`` ("" when none does)."""
     return next((tag for start, _, tag in words if start == position), "")
@@ -1411,6 +1463,38 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
         start += 1
     while end > start and text[end - 1] in _EDGE_JUNK:
         end -= 1
+    return start, end
+
+
+def _complete_titles(
+    text: str, start: int, end: int, lower: int, question: str
+) -> tuple[int, int]:
+    """Extend a span that cuts a title or quoted name (列王纪上》 of 《列王纪上》) to the whole
+    of it, when the missing part is short and holds no clause break, and the title is not the
+    question's own words (“赛里木|”为哈萨克语 stays cut); ``lower`` is the sentence start."""
+    for opener, closer in _TITLE_MARKS:
+        span = text[start:end]
+        closing, opening = span.find(closer), span.find(opener)
+        if closing >= 0 and not 0 <= opening < closing:
+            found = text.rfind(opener, max(lower, start - _MAX_TITLE), start)
+            if (
+                found >= 0
+                and closer not in text[found + 1 : start]
+                and not _breaks(text, found, start)
+                and text[found + 1 : start + closing] not in question
+            ):
+                start = found
+        span = text[start:end]
+        opening, closing = span.rfind(opener), span.rfind(closer)
+        if opening > closing:
+            found = text.find(closer, end, end + _MAX_TITLE)
+            if (
+                found >= 0
+                and opener not in text[end:found]
+                and not _breaks(text, end, found)
+                and text[start + opening + 1 : found] not in question
+            ):
+                end = found + 1
     return start, end
 
 

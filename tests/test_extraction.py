@@ -374,3 +374,80 @@ def test_a_share_asked_for_is_answered_in_tenths_too():
     assert answer is not None
     assert answer.text == "七成"
     assert answer.score > 0.5  # of the asked type, not a stray number
+
+
+def test_a_name_the_question_holds_is_no_answer_to_it(extractor):
+    # 辽源 is what the question is about: the clause holding it (（辽源段）项目以来) is no place.
+    texts = (
+        "自推进长四辽通高铁（辽源段）项目以来，辽源市高铁建设专班工作人员与铁路设计专家顶着烈日"
+        "勘察车站选址的场景已成常态。",
+        PARAGRAPHS[0],
+    )
+    hits = [
+        Hit(Passage(f"d#p{n}", "d", "d.txt", "", "", n, 0, len(text), text), 1.0 - 0.1 * n)
+        for n, text in enumerate(texts)
+    ]
+    answer = extractor.extract("辽源的高铁站选址在哪？", hits)
+    assert answer is not None and answer.text == "南部新城"
+
+
+@pytest.mark.parametrize(
+    ("text", "question", "expected"),
+    [
+        (
+            "九台区马鞍山村通过“闲房变客房、农民变老板、无业变就业”的“三变”模式，带动村民投身文旅产业。",
+            "九台哪个村搞了闲房变客房？",
+            "马鞍山村",
+        ),
+        (
+            "为借鉴先进地区经验，省委常委、长春市委书记张恩惠专程带队赴上海、成都考察学习。",
+            "长春市委书记叫什么名字？",
+            "张恩惠",
+        ),
+        ("2009年3月17日，马克·拉瓦卢马纳纳总统宣布解散政府。", "2009年3月17日谁宣布解散政府？", "马克·拉瓦卢马纳纳"),
+    ],
+)
+def test_a_name_ends_before_the_words_that_go_on_with_the_sentence(text, question, expected):
+    # jieba cuts 马鞍山|村 without the corpus dictionary: the name takes one more character.
+    reader = AnswerExtractor(user_dict_lines=["张恩惠 nr", "九台区 ns"])
+    answer = reader.extract(question, _single(text))
+    assert answer is not None and answer.text == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "question", "expected"),
+    [
+        (
+            "深化职业院校与高等院校结对合作，重点推进辽源职业技术学院与长春工程学院合作办学。",
+            "辽源职院跟哪个学校合作办学？",
+            "长春工程学院",
+        ),
+        ("2000年，桃花源小厨于香港开设第一间分店。", "2000年桃花源小厨在哪儿开设？", "香港"),
+    ],
+)
+def test_a_preposition_before_a_name_is_not_part_of_it(text, question, expected):
+    reader = AnswerExtractor(user_dict_lines=["长春工程学院 nt", "辽源职业技术学院 nt"])
+    answer = reader.extract(question, _single(text))
+    assert answer is not None and answer.text == expected
+
+
+def test_an_amount_comes_without_the_verb_before_it():
+    text = "四平市精心谋划重点建设项目121个，总投资达984亿元。"
+    answer = AnswerExtractor().extract("四平这些重点项目总投资多少？", _single(text))
+    assert answer is not None and answer.text == "984亿元"
+
+
+def test_a_title_cut_by_the_answer_edge_is_taken_whole():
+    text = (
+        "公理高中书院提供两年制职业教育及培训课程，分别是「旅游业务管理（航空及邮轮）文凭课程」"
+        "及「款待与旅游管理文凭课程」。"
+    )
+    answer = AnswerExtractor().extract("公理高中书院的两年制职业教育及培训课程有哪些？", _single(text))
+    assert answer is not None
+    assert answer.text == "「旅游业务管理（航空及邮轮）文凭课程」及「款待与旅游管理文凭课程」"
+
+
+def test_a_title_the_question_names_is_not_added_to_the_answer():
+    text = "“赛里木”为哈萨克语音译，意为“祝愿”。"
+    answer = AnswerExtractor().extract("赛里木是哪一种语言的音译？", _single(text))
+    assert answer is not None and "赛里木" not in answer.text and "哈萨克语" in answer.text
