@@ -74,6 +74,37 @@ _RULES: tuple[tuple[AnswerType, str], ...] = (
     ),
 )
 _COMPILED = tuple((answer_type, re.compile(pattern)) for answer_type, pattern in _RULES)
+
+# A keyword question, without a question word, ends with the attribute it asks for
+# (长辽四通高铁辽源段长度, 辽源高铁站的位置).
+_ATTRIBUTES: tuple[tuple[AnswerType, str], ...] = (
+    (AnswerType.NUMBER, r"长度|全长|里程|距离|面积|人口|数量|人数|总数|数目|金额|投资额?|总投资|规模|产值|价格|票价|费用|高度|速度"),
+    (AnswerType.DATE, r"时间|日期|年份|时候|年代"),
+    (AnswerType.PLACE, r"地点|位置|地址|所在地|选址"),
+    (AnswerType.ENTITY, r"名字|名称|姓名|全称"),
+)
+_ATTRIBUTE_ENDING = tuple(
+    (answer_type, re.compile(rf"(?:{pattern})(?=是?(?:多少|几|什么|啥)?$)")) for answer_type, pattern in _ATTRIBUTES
+)
+# An English question phrase at the start (who is 吉林市长, when will 辽源通高铁) is asked the
+# Chinese way, with its Chinese question word at the end, so the words line up with the passages.
+_AUXILIARIES = r"(?:\s+(?:is|are|was|were|will|would|does|do|did|can|could|has|have|had|the))*\b"
+_ENGLISH_QUESTION = tuple(
+    (re.compile(rf"^(?:{english}){_AUXILIARIES}"), chinese)
+    for english, chinese in (
+        (r"how long", "多长"),
+        (r"how (?:many|much)", "多少"),
+        (r"how far", "多远"),
+        (r"how (?:big|large)", "多大"),
+        (r"how (?:tall|high)", "多高"),
+        (r"what year|which year", "哪一年"),
+        (r"when|what time", "什么时候"),
+        (r"who's|whom|who", "是谁"),
+        (r"where's|where", "在哪里"),
+        (r"why", "为什么"),
+        (r"what's|what|which", "是什么"),
+    )
+)
 _YESNO_END = re.compile(r"[吗麼么]$")
 _VERB_WITH_WEI = re.compile(r"(?:名|称|改|算|成|作|列|定|视|译|分|选|评|升|变|转|划|叫)$")
 
@@ -138,12 +169,15 @@ _NOT_HEAD_START = frozenset("为是来去了过着的得地在于和与就都也
 
 _TRAILING = "？?。.!！~～…，,；; \t\r\n　"
 
-# Function words that say little about which sentence answers: low weight when matching.
+# Function words that say little about which sentence answers: low weight when matching. English
+# ones come with mixed questions (how long is 辽源段高铁); not "a", a grade in 4A级 / 10A级.
 STOPWORDS = frozenset(
     """的 了 是 在 和 与 及 或 也 都 就 还 又 而 并 被 把 将 由 于 为 以 从 对 向 到 给 让
     这 那 其 该 此 之 所 等 着 过 呢 吗 么 啊 吧 呀 地 得 个 上 下 中 里 内 有 要 会 能 可 可以
     一 一个 一些 请问 请 告诉 我 我们 你 你们 知道 想 问 是否 曾 已 已经 主要 大约 大概 约 共
-    之后 以后 以前 之前 时 年间 当时 目前 现在""".split()
+    之后 以后 以前 之前 时 年间 当时 目前 现在
+    is are was were be been will would shall can could should do does did has have had
+    the an of in on at to for from by with about""".split()
 )
 
 
@@ -212,6 +246,29 @@ def _find_question_word(
             if match.group() == "为什么" and _VERB_WITH_WEI.search(normalized, 0, match.start()):
                 # 更名为什么 / 称为什么 ask for a name, not a reason: the question word is 什么.
                 return AnswerType.ENTITY, re.compile("什么").match(normalized, match.start() + 1)
+            return answer_type, match
+    return None
+
+
+def _chinese_order(normalized: str) -> str:
+    """``normalized`` with a leading English question phrase put as Chinese at the end."""
+    for pattern, chinese in _ENGLISH_QUESTION:
+        match = pattern.match(normalized)
+        if match is None:
+            continue
+        rest = normalized[match.end() :].strip()
+        if not rest:
+            return normalized
+        # "What is X的长度": the attribute says what is asked; 是什么 would only blur it.
+        return rest if _attribute_asked(rest) is not None else rest + chinese
+    return normalized
+
+
+def _attribute_asked(normalized: str) -> tuple[AnswerType, re.Match[str]] | None:
+    """The attribute a keyword question ends with (长辽四通高铁辽源段长度, 辽源高铁站的位置)."""
+    for answer_type, pattern in _ATTRIBUTE_ENDING:
+        match = pattern.search(normalized)
+        if match is not None:
             return answer_type, match
     return None
 
@@ -323,12 +380,16 @@ def analyze_question(question: str, tokenizer: jieba.Tokenizer | None = None) ->
     text = question.strip().rstrip(_TRAILING).strip()
     if not any(char.isalnum() for char in text):
         raise QuestionError("the question is empty or only punctuation; ask something in words")
-    normalized = normalize(text)
+    normalized = _chinese_order(normalize(text))
     words = (tokenizer if tokenizer is not None else _default_tokenizer()).lcut(normalized)
 
     found = _find_question_word(normalized, words)
     head = unit = ""
-    if found is None:
+    unworded = _attribute_asked(normalized) if found is None else None
+    if unworded is not None:
+        answer_type, match = unworded
+        wh_start, wh_end = match.span()
+    elif found is None:
         answer_type = AnswerType.YESNO if _YESNO_END.search(normalized) else AnswerType.OTHER
         wh_start = wh_end = len(normalized)
     else:

@@ -70,3 +70,18 @@ def test_k_is_respected_and_bad_input_is_refused(seed_pipeline):
         seed_pipeline.ask("？！。")
     long = seed_pipeline.ask("辽源" * 50_000)
     assert long.notes and "太长" in long.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "gold"),
+    [
+        ("长辽四通高铁辽源段长度", "81.6公里"),
+        ("how long is 辽源段高铁？", "81.6公里"),
+        ("who is 吉林市长?", "王吉"),
+        ("Where is 辽源高铁站", "南部新城"),
+        ("When will 辽源通高铁", "“十五五”末期"),
+    ],
+)
+def test_keyword_and_mixed_english_questions_are_answered(seed_pipeline, question, gold):
+    answer = seed_pipeline.ask(question).answer
+    assert answer is not None and answer.text == gold

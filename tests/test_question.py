@@ -146,3 +146,38 @@ def test_jia_counts_organisations_even_before_a_place_word():
     assert analysis.answer_type is AnswerType.ORGANIZATION
     assert analysis.plural
     assert analyze_question("牛车水是位于哪个国家？").answer_type is AnswerType.PLACE
+
+
+@pytest.mark.parametrize(
+    ("question", "answer_type", "wh_word"),
+    [
+        ("长辽四通高铁辽源段长度", AnswerType.NUMBER, "长度"),
+        ("辽源高铁站的位置", AnswerType.PLACE, "位置"),
+        ("長春都市圈全面建成時間", AnswerType.DATE, "时间"),
+        ("辽源袜业年产值是多少", AnswerType.NUMBER, "多少"),  # a question word still wins
+    ],
+)
+def test_a_keyword_question_asks_for_the_attribute_it_ends_with(question, answer_type, wh_word):
+    analysis = analyze_question(question)
+    assert (analysis.answer_type, analysis.wh_word) == (answer_type, wh_word)
+
+
+@pytest.mark.parametrize(
+    ("question", "normalized", "answer_type"),
+    [
+        ("who is 吉林市长?", "吉林市长是谁", AnswerType.PERSON),
+        ("When will 辽源通高铁", "辽源通高铁什么时候", AnswerType.DATE),
+        ("how long is 辽源段高铁？", "辽源段高铁多长", AnswerType.NUMBER),
+        ("Where is 辽源高铁站", "辽源高铁站在哪里", AnswerType.PLACE),
+        ("What is 长辽四通高铁的辽源段长度？", "长辽四通高铁的辽源段长度", AnswerType.NUMBER),
+    ],
+)
+def test_an_english_question_phrase_is_asked_the_chinese_way(question, normalized, answer_type):
+    analysis = analyze_question(question)
+    assert (analysis.normalized, analysis.answer_type) == (normalized, answer_type)
+    assert "is" not in analysis.keywords and "will" not in analysis.keywords
+
+
+def test_other_english_words_are_left_where_they_are():
+    analysis = analyze_question("Python怎么读取JSON文件？")
+    assert (analysis.normalized, analysis.answer_type) == ("python怎么读取json文件", AnswerType.MANNER)
