@@ -188,6 +188,14 @@ _NAME_TAGS = {
     AnswerType.PLACE: _PLACE_TAGS,
     AnswerType.ORGANIZATION: _ORG_TAGS | _PLACE_TAGS,
 }
+# A person's title in the question (谁是省发改委主任, 四平市长叫啥) asks for a person's name, though
+# 谁 alone may ask for an organisation (谁发明了…).
+_PERSON_TITLE = re.compile(
+    r"(?:[市省县区校院局部厅处科所站村镇会队社行]长|董事长|主任|书记|经理|主席|总统|总理|委员|代表|老板"
+    r"|作者|导演|主持人|创始人|负责人|发言人|老师|教练)"
+)
+# A date question asking for a year (哪一年, 何年, 什么年份) wants a date that names one.
+_YEAR_ASKED = re.compile(r"哪一?年|何年|年份")
 # First letters of jieba tags that cannot continue a name: verbs and numerals.
 _NOT_NAME_TAIL = frozenset("vm")
 # First letters of the tags of function words (通过, 专门, 而且, 这里) that no name goes on with.
@@ -816,7 +824,7 @@ class AnswerExtractor:
                 if _DIGIT.search(m.group()) or re.search(_MEASURE, m.group())
             ]
         elif answer_type in _NAME_TAGS:
-            found = _names(answer_type, text, words, start, end)
+            found = _names(query.analysis, text, words, start, end)
         else:
             return []
         wh_start, wh_end = query.analysis.wh_start, query.analysis.wh_end
@@ -936,13 +944,15 @@ class AnswerExtractor:
             date = _DATE.search(text, span.start, span.end)
             if date is None:
                 return _Span(span.start, span.end, span.framing, 0.0)
-            return _Span(date.start(), date.end(), span.framing, 1.0)
+            # 10月9日 half answers 哪一年 (the year is elsewhere); 去年10月, 2025年 answer it.
+            dated = "年" in date.group() or not _YEAR_ASKED.search(analysis.wh_word)
+            return _Span(date.start(), date.end(), span.framing, 1.0 if dated else 0.5)
         if analysis.answer_type in _NAME_TAGS:
             # A name the question itself holds (辽源市 in 辽源的高铁站选址在哪) is what the
             # answer is about, not the answer: it does not type the span.
             names = [
                 name
-                for name in _names(analysis.answer_type, text, words, span.start, span.end)
+                for name in _names(analysis, text, words, span.start, span.end)
                 if _place_stem(text[name[0] : name[1]]) not in analysis.normalized
             ]
             if analysis.plural:
@@ -1211,11 +1221,19 @@ def _number_with_unit(unit: str) -> re.Pattern[str]:
     )
 
 
+def _wanted_tags(analysis: QuestionAnalysis) -> frozenset[str]:
+    """The jieba tags of the kind of name ``analysis`` asks for."""
+    if analysis.answer_type is AnswerType.PERSON and _PERSON_TITLE.search(analysis.normalized):
+        return _PERSON_TAGS
+    return _NAME_TAGS[analysis.answer_type]
+
+
 def _names(
-    answer_type: AnswerType, text: str, words: Sequence[_Word], start: int, end: int
+    analysis: QuestionAnalysis, text: str, words: Sequence[_Word], start: int, end: int
 ) -> list[tuple[int, int]]:
     """Runs of words inside ``start:end`` tagged as the asked kind of name (joined by ·)."""
-    wanted = _NAME_TAGS[answer_type]
+    answer_type = analysis.answer_type
+    wanted = _wanted_tags(analysis)
     names: list[tuple[int, int]] = []
     current: tuple[int, int] | None = None
     for word_start, word_end, tag in words:

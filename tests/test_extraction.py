@@ -451,3 +451,30 @@ def test_a_title_the_question_names_is_not_added_to_the_answer():
     text = "“赛里木”为哈萨克语音译，意为“祝愿”。"
     answer = AnswerExtractor().extract("赛里木是哪一种语言的音译？", _single(text))
     assert answer is not None and "赛里木" not in answer.text and "哈萨克语" in answer.text
+
+
+def test_a_year_question_prefers_a_date_that_names_the_year():
+    day = "10月9日，《长春都市圈发展规划》经省政府批准正式印发实施。"
+    year = "去年10月，《长春都市圈发展规划》正式印发，全省上下锚定目标。"
+    hits = [
+        Hit(Passage("a#p001", "a", "a.txt", "", "", 1, 0, len(day), day), 1.0),
+        Hit(Passage("b#p001", "b", "b.txt", "", "", 1, 0, len(year), year), 0.9),
+    ]
+    reader = AnswerExtractor()
+    assert reader.extract("都市圈规划是哪一年印发的？", hits).text == "去年10月"
+    assert reader.extract("都市圈规划是哪天印发的？", hits).text == "10月9日"
+
+
+def test_a_person_title_in_the_question_asks_for_a_person_not_an_organisation():
+    text = (
+        "去年10月，《长春都市圈发展规划》正式印发，全省上下锚定目标、协同联动，扎实推进各项重点任务。\n"
+        "2026年是长春现代化都市圈建设的关键之年。吉林省发改委将全力推动长春现代化都市圈建设迈上新的台阶。"
+        "重点做好四个方面工作。"
+    )
+    # The corpus dictionary knows 吉林省发改委 as an organisation, which 谁 alone may ask for.
+    reader = AnswerExtractor(user_dict_lines=["吉林省发改委 nt"])
+    answer = reader.extract("谁是省发改委主任？", _single(text))
+    assert answer is None or answer.score < Config().answer_min_score
+    titled = "会上，省发展改革委主任李平介绍了都市圈建设情况。"
+    answer = reader.extract("谁是省发展改革委主任？", _single(titled))
+    assert answer is not None and answer.text == "李平"
