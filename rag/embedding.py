@@ -172,19 +172,18 @@ class SentenceTransformerEmbedder:
         return int(dimension)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            model = self._load()
-            vectors = model.encode_query(
-                list(texts), prompt=self.query_prompt, normalize_embeddings=True,
-                show_progress_bar=False, convert_to_numpy=True,
-            )
-            return _as_unit_rows(vectors, len(texts), self._dim(model))
+        return self._encode(texts, query=True)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, query=False)
+
+    def _encode(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
         with self._lock:
             model = self._load()
-            vectors = model.encode_document(
-                list(texts), prompt=self.passage_prompt, normalize_embeddings=True,
+            encode = model.encode_query if query else model.encode_document
+            vectors = encode(
+                list(texts), prompt=self.query_prompt if query else self.passage_prompt,
+                normalize_embeddings=True,
                 show_progress_bar=False, convert_to_numpy=True,
             )
             return _as_unit_rows(vectors, len(texts), self._dim(model))

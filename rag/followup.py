@@ -104,24 +104,23 @@ class FollowUpResolver:
             raise ValueError(f"max_chars must be a positive number of characters, got {max_chars}")
         self.max_chars = max_chars
         self.user_dict_lines = user_dict_entries(user_dict_lines)
-        self._segmenter: jieba.Tokenizer | None = None
         self._tagger: jieba.posseg.POSTokenizer | None = None
         self._lock = threading.Lock()
 
-    def _tools(self) -> tuple[jieba.Tokenizer, jieba.posseg.POSTokenizer]:
+    def _tagger_of_words(self) -> jieba.posseg.POSTokenizer:
+        """The shared tagger of the user dictionary; its ``tokenizer`` cuts without tags."""
         with self._lock:
-            if self._segmenter is None or self._tagger is None:
-                tagger = pos_tagger_with_words(self.user_dict_lines)
-                self._segmenter, self._tagger = tagger.tokenizer, tagger
-            return self._segmenter, self._tagger
+            if self._tagger is None:
+                self._tagger = pos_tagger_with_words(self.user_dict_lines)
+            return self._tagger
 
     def warm_up(self) -> None:
         """Load jieba's dictionaries now rather than on the first follow-up."""
-        self._tools()
+        self._tagger_of_words()
 
     def _words(self, text: str) -> list[_Word]:
         # posseg updates its tag table lazily and is not documented as thread-safe: one at a time.
-        _, tagger = self._tools()
+        tagger = self._tagger_of_words()
         words, position = [], 0
         with self._lock:
             pairs = [(pair.word, pair.flag) for pair in tagger.cut(normalize(text))]
@@ -237,7 +236,7 @@ class FollowUpResolver:
     def _topic(self, previous: str) -> str:
         """What the previous question is about: the words before its question word, without
         copulas and particles at the ends, plus the noun a 多少/几 counts."""
-        analysis = analyze_question(previous, self._tools()[0])
+        analysis = analyze_question(previous, self._tagger_of_words().tokenizer)
         text = analysis.text
         before = _trim(self._words(text[: analysis.wh_start]))
         counted = ""
