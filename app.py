@@ -527,6 +527,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.queue(
         default_concurrency_limit=config.app_concurrency_limit,
         max_size=config.app_queue_max_size,
+        status_update_rate=config.app_queue_status_seconds,
     )
     demo.launch(
         server_name=args.host,
