@@ -72,11 +72,11 @@ class Config:
     # OpenMP threads of one embedding call in the app (index builds there use as many).
     app_threads_per_request: int = 1
     app_queue_stats_every: int = 500  # requests between refreshes of Gradio's queue statistics
+    app_queue_stats_events: int = 2_000  # past requests those statistics cover
     # Seconds between queue-position updates to waiting users. Gradio's default ("auto") sends
     # every waiting user an update whenever any request finishes: 16 busy clients then cost
     # ≈ 2 ms more CPU per request (server and client) for messages no one reads at 30 ms a job.
     app_queue_status_seconds: float = 5.0
-    app_queue_stats_events: int = 2_000  # past requests those statistics cover
     app_max_search_results: int = 50  # upper end of the 检索 tab's result-count slider
     app_export_folders: int = 200  # recent searches whose CSV/JSON files are kept on disk
     context_paragraphs: int = 1  # neighbouring paragraphs shown when a passage is expanded
