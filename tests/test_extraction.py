@@ -281,6 +281,9 @@ def test_an_ordinal_asked_for_comes_with_its_noun():
     text = "轨道交通建设提速增效，地铁6号线开通运营，轨道交通二号线东延工程稳步推进。"
     answer = AnswerExtractor().extract("长春最近开通的地铁是几号线？", _single(text))
     assert answer is not None and answer.text == "6号线"
+    text = "《Real World》是日本音乐团体EXILE的第15张单曲，于2006年发行。"
+    answer = AnswerExtractor().extract("《Real World》是EXILE的第几张单曲？", _single(text))
+    assert answer is not None and answer.text == "第15张"
 
 
 @pytest.mark.parametrize(

@@ -126,6 +126,10 @@ def test_an_ordinal_number_before_a_noun_asks_for_the_number_with_it():
     # 几号 alone asks for a day; 几号线 / 几号楼 for the numbered thing.
     assert analyze_question("长春最近开通的地铁是几号线？").unit == "号线"
     assert analyze_question("他住在几号楼？").unit == "号楼"
+    # 第几 takes its classifier as 几 does: 第几区 asks for 第三区, 第几张 for 第15张.
+    assert analyze_question("香港在DVD分区属于第几区？").unit == "区"
+    assert analyze_question("这是他们的第几张单曲？").unit == "张"
+    assert analyze_question("导弹分为几类？").unit == "类"
 
 
 def test_quotes_around_a_defined_term_are_not_part_of_it():
