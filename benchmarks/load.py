@@ -53,12 +53,15 @@ CORES = os.cpu_count() or 1
 class Tally:
     """What the client threads record; appended under ``lock``."""
 
-    latencies_ms: list[float] = field(default_factory=list)
     first_ms: list[float] = field(default_factory=list)  # questions the server had not seen before
     repeated_ms: list[float] = field(default_factory=list)  # questions asked before
     errors: Counter[str] = field(default_factory=Counter)
     answered: int = 0  # requests whose result has an answer span (not "没有找到")
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def latencies_ms(self) -> list[float]:
+        return self.first_ms + self.repeated_ms
 
 
 def free_port() -> int:
@@ -178,7 +181,6 @@ def run_clients(
                 continue
             elapsed = (time.perf_counter() - sent) * 1000
             with tally.lock:
-                tally.latencies_ms.append(elapsed)
                 (tally.first_ms if first_time else tally.repeated_ms).append(elapsed)
                 tally.answered += result["answer"] is not None
 

@@ -65,7 +65,7 @@ _RULES: tuple[tuple[AnswerType, str], ...] = (
         r"哪里|哪儿|哪兒|何地|何处|何方|什么地方|啥地方|什么位置"
         r"|在?哪一?个?(?P<head>国家|城市|省份?|地区|地方|县|市|州|区|岛|村|镇)|在哪(?:里|儿|兒)?|哪一?国",
     ),
-    (AnswerType.NUMBER, rf"第(?:几|多少){_UNIT}?|(?:多少|几){_UNIT}?|多[大高长重远深宽快厚少]"),
+    (AnswerType.NUMBER, rf"第?(?:几|多少){_UNIT}?|多[大高长重远深宽快厚少]"),
     (AnswerType.MANNER, r"怎么样|怎样|如何|怎么|咋样|咋|怎"),
     (AnswerType.YESNO, r"是否|是不是|有没有|能否|可否|能不能|会不会"),
     (
