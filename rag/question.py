@@ -293,6 +293,21 @@ def _following_word(words: list[str], end: int) -> str:
     return ""
 
 
+def _copula_subject(words: list[str], wh_start: int) -> str:
+    """The noun right before a 是 / 为 that ends at the question word (核心城市 in
+    …的核心城市是哪个), "" when the question word does not follow a copula."""
+    position, previous = 0, ("", "")
+    for word in words:
+        if position == wh_start:
+            break
+        previous = (previous[1], word)
+        position += len(word)
+    noun, copula = previous
+    if copula not in ("是", "为") or not re.fullmatch(r"[\u4e00-\u9fff]{2,6}", noun) or noun in STOPWORDS:
+        return ""
+    return noun
+
+
 def _head_noun(words: list[str], end: int, counted: bool = False) -> str:
     """The noun a 什么 / 哪个 / 哪些 asks about: the next jieba word, or the next two when only
     the pair names a kind of thing (哪家/漫画/公司 → 漫画公司). After a measure word (``counted``:
@@ -341,8 +356,13 @@ def _refine(
         # 家 counts firms, hospitals and schools: 哪两家国家区域医疗中心 asks for organisations,
         # though the word after it (国家) names a place.
         answer_type = AnswerType.ORGANIZATION
+    subject = _copula_subject(words, wh_start) if answer_type is AnswerType.ENTITY and not head else ""
+    if subject:
+        # X的核心城市是哪个 asks for a place, X的作用是什么 for a description: the noun before
+        # 是 says what the bare question word stands for.
+        answer_type = _typed_head(subject) or answer_type
     if answer_type is AnswerType.ENTITY and (
-        _DESCRIPTIVE_HEAD.search(head) or match.group() == "什么样"
+        _DESCRIPTIVE_HEAD.search(head or subject) or match.group() == "什么样"
     ):
         answer_type = AnswerType.DESCRIPTION
     elif (

@@ -185,3 +185,12 @@ def test_an_english_question_phrase_is_asked_the_chinese_way(question, normalize
 def test_other_english_words_are_left_where_they_are():
     analysis = analyze_question("Python怎么读取JSON文件？")
     assert (analysis.normalized, analysis.answer_type) == ("python怎么读取json文件", AnswerType.MANNER)
+
+
+def test_the_noun_before_a_copula_types_a_bare_question_word():
+    # X的核心城市是哪个 asks for a place, X的作用是什么 for a description: the noun before 是
+    # stands for the answer when nothing follows the question word.
+    assert analyze_question("长春现代化都市圈的核心城市是哪个？").answer_type is AnswerType.PLACE
+    assert analyze_question("亚硫酸盐在葡萄酒中的作用是什么？").answer_type is AnswerType.DESCRIPTION
+    assert analyze_question("该公司的创始人是什么？").answer_type is AnswerType.PERSON
+    assert analyze_question("瓦士本市的主街道是什么？").answer_type is AnswerType.ENTITY
