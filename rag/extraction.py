@@ -76,6 +76,7 @@ _STRAY_SCALE = 12.0  # question weight inside a span that halves its framing
 # Below this share of the question's weight, the passages are about something else.
 _MIN_COVERAGE = 0.2
 _DEFINING_BONUS = 0.5  # ranking bonus of a sentence that defines the term a question asks about
+_MAX_SLOT = 20  # characters a slot between the question word's neighbours may hold
 _TAGGED_SENTENCES = 2  # best sentences whose words are tagged for name questions
 _UNTAGGED_LIST = 0.25  # type agreement of a list with no name of the asked kind, per list sureness
 
@@ -363,7 +364,11 @@ class AnswerExtractor:
             tagged = answer_type in _NAME_TAGS and rank < _TAGGED_SENTENCES
             words = self._words(text, match, tagged)
             boundaries = frozenset(offset for word in words for offset in word[:2])
-            aligned = self._alignment(query, text, match.local_start, match.local_end)
+            aligned = _open_slots(
+                self._alignment(query, text, match.local_start, match.local_end),
+                query.analysis.wh_start,
+                query.analysis.wh_end,
+            )
             spans = []
             for candidate in self._candidates(query, text, match, aligned, words):
                 span = self._trim(query, text, candidate, boundaries, aligned, match.local_start)
@@ -530,7 +535,8 @@ class AnswerExtractor:
 
         A question word counts less the more sentences contain it: the article's topic, named in
         the question, is often only 其 / 它 in the answer sentence, while the words next to the
-        question word say most about where the answer is. Words found earlier in the passage
+        question word say most about where the answer is; not the noun asked about, which the
+        answer often replaces (哪个城市 ↔ 以长春为核心). Words found earlier in the passage
         still give some credit, as the answer sentence often leaves out what the passage is about,
         and so do the characters of words near the question word found alone (叶子 ↔ 叶为…).
         """
@@ -578,6 +584,7 @@ class AnswerExtractor:
                 1.0
                 + _NEAR_QUESTION_WORD_BOOST
                 * math.exp(-max(wh_start - 1 - index, index - wh_end, 0) / 3.0)
+                * (not wh_start <= index < wh_end)
             )
             for index, weight in enumerate(weights)
         ]
@@ -953,7 +960,7 @@ class AnswerExtractor:
             names = [
                 name
                 for name in _names(analysis, text, words, span.start, span.end)
-                if _place_stem(text[name[0] : name[1]]) not in analysis.normalized
+                if not _question_names(analysis, _place_stem(text[name[0] : name[1]]))
             ]
             if analysis.plural:
                 # Several names asked for: a list of them, or less surely a list of untagged rare
@@ -1028,6 +1035,18 @@ def _missing_names(
     return missing
 
 
+def _question_names(analysis: QuestionAnalysis, stem: str) -> bool:
+    """Whether the question names ``stem`` with a word of its own: one that is it, with or without
+    a region suffix, or opens with it and the suffix (长春市委); not a longer name that holds it
+    (长春现代化都市圈 does not name 长春, whose 核心城市 may be asked)."""
+    return any(
+        _place_stem(word) == stem
+        or (word.startswith(stem) and word[len(stem) : len(stem) + 1] in _REGION_SUFFIXES)
+        for word in analysis.words
+        if stem in word
+    )
+
+
 def _place_stem(place: str) -> str:
     """吉林市 → 吉林: a region is named with or without its suffix."""
     return place[:-1] if len(place) > 2 and place[-1] in _REGION_SUFFIXES else place
@@ -1087,6 +1106,27 @@ def _defines(text: str, start: int, end: int, term: str) -> float:
     if position - start > 2:
         return 0.0
     return 1.0 if text.startswith(("（", "(", "，", ","), after) else 0.5
+
+
+def _open_slots(aligned: Sequence[set[int]], wh_start: int, wh_end: int) -> Sequence[set[int]]:
+    """``aligned`` with the characters unmatched that sit, in one unbroken match, between the
+    words right before and right after the question word: they fill its slot, though they repeat
+    a question word elsewhere (以哪个城市为核心 ↔ 以长春为核心 of 长春现代化都市圈以…).
+    """
+    if wh_start == 0:
+        return aligned
+    opened = list(aligned)
+    left = None
+    for offset, positions in enumerate(aligned):
+        if not positions:
+            left = None
+        elif wh_end in positions and left is not None and 0 < offset - left - 1 <= _MAX_SLOT:
+            for inside in range(left + 1, offset):
+                opened[inside] = set()
+            left = None
+        elif wh_start - 1 in positions:
+            left = offset
+    return opened
 
 
 def _runs(query: _Query, aligned: Sequence[set[int]], origin: int) -> list[_Run]:

@@ -481,3 +481,13 @@ def test_a_person_title_in_the_question_asks_for_a_person_not_an_organisation():
     titled = "会上，省发展改革委主任李平介绍了都市圈建设情况。"
     answer = reader.extract("谁是省发展改革委主任？", _single(titled))
     assert answer is not None and answer.text == "李平"
+
+
+def test_a_name_inside_a_longer_question_word_can_answer_it():
+    # 长春 inside the name 长春现代化都市圈 (a corpus term) is not the question naming 长春: it
+    # fills the slot between 以 and 为核心, though the question holds its characters.
+    text = "长春现代化都市圈以长春为核心，联动吉林、四平、辽源三市。"
+    reader = AnswerExtractor(Config(), user_dict_lines=["长春现代化都市圈 nz"])
+    answer = reader.extract("长春现代化都市圈以哪个城市为核心？", _single(text))
+    assert answer is not None and answer.text == "长春"
+    assert answer.score >= Config().answer_min_score
