@@ -119,6 +119,16 @@ _LEADING_FILLER = re.compile(
     r"(?:是|为|乃|系|即|叫做|叫|称为|称|了|着|过)?(?:一[个种座位名家所条项部只支件本首])?"
 )
 # Prepositions and conjunctions that open a clause before a name (与长春工程学院, 位于嘉义市).
+# Words after which a sentence gives another name (又名X, 别称为X, 原名X, 字玉汝), for an alias
+# question; a question asking for an English name is answered by a run of Latin script.
+_ALIAS_MARKER = re.compile(
+    r"(?:又名|别名|别称|又称|也称|亦称|俗称|俗名|一名|又叫|也叫|简称|全称|称为|称作|称之为|叫做|亦作|又作|或称"
+    r"|通称|统称|原名|原称|旧称|旧名|古称|古名|曾名|曾用名|(?:改|更)名为?|改称|学名|谥号|庙号|艺名|笔名"
+    r"|绰号|外号|昵称|代号|字|号)(?:为|作|做|是)?[：:]?\s*"
+)
+_ALIAS_END = frozenset("，,。；;\n")
+_LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9 .&'’-]*[A-Za-z0-9.]")
+_ENGLISH_ASKED = re.compile(r"英文|英语")
 _LEADING_PREPOSITION = re.compile(r"(?:位于|在|于|与|和|由|对|自|从|向|如|及|据|给|跟|同)")
 # Pronouns, conjunctions and framing words: a span made only of these (它, 但与, 史称) answers
 # nothing; the slot's real filler is elsewhere in the sentence.
@@ -213,7 +223,7 @@ _NUMERIC = frozenset({AnswerType.NUMBER, AnswerType.DURATION})
 # Questions answered by a name or a noun phrase.
 _NAMED = frozenset({AnswerType.ENTITY, AnswerType.LIST, *_NAME_TAGS})
 _DATED_OR_NUMERIC = frozenset({AnswerType.DATE, *_NUMERIC})
-_STRONGLY_TYPED = frozenset({*_DATED_OR_NUMERIC, *_NAME_TAGS})
+_STRONGLY_TYPED = frozenset({*_DATED_OR_NUMERIC, *_NAME_TAGS, AnswerType.ALIAS})
 # Answered with the whole sentence: explanations, and lists not spelt out as an enumeration.
 _EXPLANATORY = frozenset(
     {
@@ -846,6 +856,8 @@ class AnswerExtractor:
             ]
         elif answer_type in _NAME_TAGS:
             found = _names(query.analysis, text, words, start, end)
+        elif answer_type is AnswerType.ALIAS:
+            found = _aliases(query.analysis, text, start, end)
         else:
             return []
         wh_start, wh_end = query.analysis.wh_start, query.analysis.wh_end
@@ -968,6 +980,12 @@ class AnswerExtractor:
             # 10月9日 half answers 哪一年 (the year is elsewhere); 去年10月, 2025年 answer it.
             dated = "年" in date.group() or not _YEAR_ASKED.search(analysis.wh_word)
             return _Span(date.start(), date.end(), span.framing, 1.0 if dated else 0.5)
+        if analysis.answer_type is AnswerType.ALIAS:
+            # The name a marker gives (又名|玉山矢竹、玉山云竹) that the span reaches into.
+            for low, high in _aliases(analysis, text, max(0, span.start - 6), len(text)):
+                if low < span.end and span.start < high:
+                    return _Span(low, high, span.framing, 1.0)
+            return _Span(span.start, span.end, span.framing, 0.0)
         if analysis.answer_type in _NAME_TAGS:
             # A name the question itself holds (辽源市 in 辽源的高铁站选址在哪) is what the
             # answer is about, not the answer: it does not type the span.
@@ -1047,6 +1065,28 @@ def _missing_names(
         if _LATIN_WORD.fullmatch(word) or len(pairs) == 1 or held * 2 < len(pairs):
             missing += 1
     return missing
+
+
+def _aliases(analysis: QuestionAnalysis, text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The other names ``text[start:end]`` gives: Latin-script runs when an English name is
+    asked, else what follows a marker (别称|黄莺、小黄蝉, 英文全称：…) up to the clause end."""
+    if _ENGLISH_ASKED.search(analysis.normalized):
+        return [m.span() for m in _LATIN_NAME.finditer(text, start, end) if len(m.group()) > 1]
+    found = []
+    for marker in _ALIAS_MARKER.finditer(text, start, end):
+        low = high = marker.end()
+        depth = 0  # brackets opened inside the name (无头土香（台湾）、无头香) stay in it
+        while high < end and text[high] not in _ALIAS_END:
+            if text[high] in "（(":
+                depth += 1
+            elif text[high] in "）)":
+                if depth == 0:
+                    break
+                depth -= 1
+            high += 1
+        if any(_is_content(char) for char in text[low:high]):
+            found.append((low, high))
+    return found
 
 
 def _question_names(analysis: QuestionAnalysis, stem: str) -> bool:

@@ -33,6 +33,7 @@ class AnswerType(StrEnum):
     YESNO = "yesno"  # 是否 / 吗
     DESCRIPTION = "description"  # 什么特点 / 什么作用 / 什么影响 / 什么样: asks for a description
     DEFINITION = "definition"  # 什么是X / X是什么 (X a bare term): asks what X is, see ``term``
+    ALIAS = "alias"  # 别名 / 简称 / 原名 / 英文名是什么, 又称 / 被称为什么: another name of a thing
     ENTITY = "entity"  # 什么 / 哪个 / 啥 (+ noun): type given by ``QuestionAnalysis.head``
     OTHER = "other"  # no question word found
 
@@ -141,6 +142,16 @@ _DESCRIPTIVE_HEAD = re.compile(
     r"|味道|样子|外观|习性|性格|注意事项|规律|趋势|前景|理念|思想|观点|主张|理由|根据|依据|记录)$"
 )
 
+# What another name of a thing is asked with: the noun asked about (别名是什么, 哪个简称) or the
+# verb before the question word (又称什么, 被称之为什么, 更名为什么).
+_ALIAS_HEAD = re.compile(
+    r"(?:别名|别称|简称|全称|原名|旧名|旧称|古称|俗名|俗称|学名|英文名称?|英文全称|英文|中文名称?|外号|绰号"
+    r"|昵称|艺名|笔名|字|号|谥号|庙号|代号|又名)"
+)
+_ALIAS_VERB = re.compile(
+    r"(?:(?:又|也|亦|还|俗|简|古|旧|别|通|统|原|或)被?(?:称|名|叫)(?:之?为|作|做)?|被?称之?为|称作|叫做"
+    r"|(?:改|更)名为?|改称)$"
+)
 # A person's title right before 叫 / 是 + 什么: the question asks for the person's name.
 _PERSON_TITLE = re.compile(
     r"(?:长|主任|书记|经理|主席|总统|总理|委员|代表|老板|作者|导演|主持人|创始人|负责人|发言人|老师|先生|女士|教练)"
@@ -303,7 +314,7 @@ def _copula_subject(words: list[str], wh_start: int) -> str:
         previous = (previous[1], word)
         position += len(word)
     noun, copula = previous
-    if copula not in ("是", "为") or not re.fullmatch(r"[\u4e00-\u9fff]{2,6}", noun) or noun in STOPWORDS:
+    if copula not in ("是", "为", "叫", "叫做") or not re.fullmatch(r"[\u4e00-\u9fff]{1,6}", noun) or noun in STOPWORDS:
         return ""
     return noun
 
@@ -357,7 +368,7 @@ def _refine(
         # though the word after it (国家) names a place.
         answer_type = AnswerType.ORGANIZATION
     subject = _copula_subject(words, wh_start) if answer_type is AnswerType.ENTITY and not head else ""
-    if subject:
+    if len(subject) > 1:
         # X的核心城市是哪个 asks for a place, X的作用是什么 for a description: the noun before
         # 是 says what the bare question word stands for.
         answer_type = _typed_head(subject) or answer_type
@@ -371,6 +382,11 @@ def _refine(
         and _PERSON_TITLE.search(normalized, 0, wh_start)
     ):
         answer_type = AnswerType.PERSON  # 四平市长叫啥 / 市委书记叫什么名字: a name
+    elif answer_type is AnswerType.ENTITY and (
+        _ALIAS_HEAD.fullmatch(head or subject)
+        or (not head and _ALIAS_VERB.search(normalized, 0, wh_start))
+    ):
+        answer_type = AnswerType.ALIAS  # 别名是什么 / 又称什么: another name, after 又名 / 别称…
     if answer_type is AnswerType.NUMBER and re.match(r"第|多少|几", match.group()):
         unit = re.sub(r"^(?:第多少|第几|多少|几)", "", match.group())
         if unit and wh_end < len(normalized) and wh_end not in _word_starts(words):

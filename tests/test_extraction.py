@@ -510,3 +510,20 @@ def test_a_passage_retrieval_scores_far_below_the_first_gives_way():
     question = "辽源到长春要多久？"
     assert AnswerExtractor().extract(question, hits(0.9)).text == "两个小时"
     assert AnswerExtractor().extract(question, hits(0.2)).text == "30分钟"
+
+
+@pytest.mark.parametrize(
+    ("text", "question", "expected"),
+    [
+        # The sentence's marker (又名) need not be the question's (别名): the name follows it.
+        ("玉山箭竹为禾本科玉山竹属的植物，又名玉山矢竹、玉山云竹，为台湾特有种。", "玉山箭竹的别名是什么？",
+         "玉山矢竹、玉山云竹"),
+        ("短叶水蜈蚣，别名无头土香（台湾）、无头香，为莎草科的植物。", "短叶水蜈蚣又被称为什么？",
+         "无头土香（台湾）、无头香"),
+        ("越南投资发展银行（英文全称：Bank for Investment and Development of Vietnam）是越南最大的国有银行。",
+         "越南投资发展银行的英文名是什么？", "Bank for Investment and Development of Vietnam"),
+    ],
+)
+def test_another_name_is_what_follows_a_marker_of_one(text, question, expected):
+    answer = AnswerExtractor().extract(question, _single(text))
+    assert answer is not None and answer.text == expected

@@ -66,7 +66,7 @@ def test_question_characters_inside_other_words_are_no_question_word():
     assert analyze_question("许多高校都参加了吗").answer_type is AnswerType.YESNO
     assert analyze_question("几乎所有企业都参加了吗？").wh_word == ""
     naming = analyze_question("医院更名为什么？")
-    assert naming.answer_type is AnswerType.ENTITY and naming.left == "医院更名为"
+    assert naming.answer_type is AnswerType.ALIAS and naming.left == "医院更名为"  # not 为什么
 
 
 def test_at_where_keeps_the_preposition_as_context():
@@ -194,3 +194,17 @@ def test_the_noun_before_a_copula_types_a_bare_question_word():
     assert analyze_question("亚硫酸盐在葡萄酒中的作用是什么？").answer_type is AnswerType.DESCRIPTION
     assert analyze_question("该公司的创始人是什么？").answer_type is AnswerType.PERSON
     assert analyze_question("瓦士本市的主街道是什么？").answer_type is AnswerType.ENTITY
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["软枝黄蝉的别名是什么？", "锦地罗又被称之为什么？", "魏玩的字是什么？", "赛里木湖古称什么？",
+     "旧富国银行后来改名为什么？", "越南投资发展银行的英文名是什么？", "黄蝉的别称叫什么？"],
+)
+def test_another_name_asked_for_is_an_alias_question(question):
+    assert analyze_question(question).answer_type is AnswerType.ALIAS
+
+
+def test_a_name_asked_after_a_title_or_plainly_is_no_alias_question():
+    assert analyze_question("四平市长叫什么名字？").answer_type is AnswerType.PERSON
+    assert analyze_question("这条路叫什么名字？").answer_type is AnswerType.ENTITY
