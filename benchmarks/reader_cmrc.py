@@ -3,7 +3,7 @@
 CMRC 2018 trial set (default): every question is answered from its own gold context, cut into
 passages of whole sentences (``Config.passage_min_chars``–``passage_max_chars``), in two settings:
 
-- ``all``: every passage of the context, in reading order, as hits with decreasing scores;
+- ``all``: every passage of the context, in reading order, as hits of one score;
 - ``top3``: the three passages sharing the most character bigrams with the question.
 
 It prints EM / F1 (``rag.evaluation``) for the even-numbered questions (the only ones rules were
@@ -133,7 +133,7 @@ def make_hits(example: Example, setting: str, config: Config) -> list[Hit]:
     passages = context_passages(example, config)
     if setting == "top3":
         passages = by_overlap(example.question, passages, 3)
-    return [Hit(passage, 1.0 - 0.05 * rank) for rank, passage in enumerate(passages)]
+    return [Hit(passage, 1.0) for passage in passages]
 
 
 def answer(
@@ -266,7 +266,9 @@ def seed_report(args: argparse.Namespace) -> None:
             group = passages[record["source"]]
         else:
             group = by_overlap(record["question"], everything, 5)
-        hits = [Hit(passage, 1.0 - 0.01 * rank) for rank, passage in enumerate(group)]
+        # One score for all: the article's passages are not a ranking, and the reader weighs a
+        # passage retrieval scores far below the first less.
+        hits = [Hit(passage, 1.0) for passage in group]
         found, seconds = answer(extractor, record["question"], hits)
         item = outcome(record["question"], golds, record["type"], found, seconds)
         (answerable if golds else unanswerable).append(item)
