@@ -686,8 +686,7 @@ class AnswerExtractor:
                 region
                 for word, _ in self._cut(sentence, False)
                 for region in regions
-                if word.startswith(region)
-                and (len(word) == len(region) or word[len(region)] in _REGION_SUFFIXES)
+                if _names_region(word, region)
             )
         return [not asked <= about[rank] and bool(about[rank] - asked) for rank, _ in sentences]
 
@@ -982,6 +981,7 @@ class AnswerExtractor:
             return _Span(date.start(), date.end(), span.framing, 1.0 if dated else 0.5)
         if analysis.answer_type is AnswerType.ALIAS:
             # The name a marker gives (又名|玉山矢竹、玉山云竹) that the span reaches into.
+            # A marker with its 为 and colon (英文全称：) is at most 6 characters before the span.
             for low, high in _aliases(analysis, text, max(0, span.start - 6), len(text)):
                 if low < span.end and span.start < high:
                     return _Span(low, high, span.framing, 1.0)
@@ -1090,15 +1090,15 @@ def _aliases(analysis: QuestionAnalysis, text: str, start: int, end: int) -> lis
 
 
 def _question_names(analysis: QuestionAnalysis, stem: str) -> bool:
-    """Whether the question names ``stem`` with a word of its own: one that is it, with or without
-    a region suffix, or opens with it and the suffix (长春市委); not a longer name that holds it
-    (长春现代化都市圈 does not name 长春, whose 核心城市 may be asked)."""
-    return any(
-        _place_stem(word) == stem
-        or (word.startswith(stem) and word[len(stem) : len(stem) + 1] in _REGION_SUFFIXES)
-        for word in analysis.words
-        if stem in word
-    )
+    """Whether a word of the question names ``stem`` (not a longer name that holds it:
+    长春现代化都市圈 does not name 长春, whose 核心城市 may be asked)."""
+    return any(_names_region(word, stem) for word in analysis.words)
+
+
+def _names_region(word: str, stem: str) -> bool:
+    """Whether ``word`` is the region ``stem``, with or without its suffix, or opens with it and
+    the suffix (长春市委); 吉林云校 and 长春现代化都市圈 hold a region's name without naming it."""
+    return word.startswith(stem) and word[len(stem) : len(stem) + 1] in ("", *_REGION_SUFFIXES)
 
 
 def _place_stem(place: str) -> str:
