@@ -305,8 +305,8 @@ def _following_word(words: list[str], end: int) -> str:
 
 
 def _copula_subject(words: list[str], wh_start: int) -> str:
-    """The noun right before a 是 / 为 that ends at the question word (核心城市 in
-    …的核心城市是哪个), "" when the question word does not follow a copula."""
+    """The noun right before a 是 / 为 / 叫 that ends at the question word (核心城市 in
+    …的核心城市是哪个, 别称 in …的别称叫什么), "" when the question word does not follow one."""
     position, previous = 0, ("", "")
     for word in words:
         if position == wh_start:
@@ -314,7 +314,11 @@ def _copula_subject(words: list[str], wh_start: int) -> str:
         previous = (previous[1], word)
         position += len(word)
     noun, copula = previous
-    if copula not in ("是", "为", "叫", "叫做") or not re.fullmatch(r"[\u4e00-\u9fff]{1,6}", noun) or noun in STOPWORDS:
+    if (
+        copula not in ("是", "为", "叫", "叫做")
+        or not re.fullmatch(r"[\u4e00-\u9fff]{1,6}", noun)
+        or noun in STOPWORDS
+    ):
         return ""
     return noun
 
@@ -367,7 +371,9 @@ def _refine(
         # 家 counts firms, hospitals and schools: 哪两家国家区域医疗中心 asks for organisations,
         # though the word after it (国家) names a place.
         answer_type = AnswerType.ORGANIZATION
-    subject = _copula_subject(words, wh_start) if answer_type is AnswerType.ENTITY and not head else ""
+    subject = ""
+    if answer_type is AnswerType.ENTITY and not head:
+        subject = _copula_subject(words, wh_start)
     if len(subject) > 1:
         # X的核心城市是哪个 asks for a place, X的作用是什么 for a description: the noun before
         # 是 says what the bare question word stands for.
