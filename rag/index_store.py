@@ -6,6 +6,8 @@ Layout::
     documents.json    the cleaned documents (paragraphs and removal records included)
     passages.jsonl    one passage per line; line i is FAISS row i and BM25 document i
     dense.faiss       FAISS index of the passage vectors
+    sentences.faiss   FAISS index of the vectors of the passages' sentences
+    sentence_passages.npy  for each sentence vector, the passage row it belongs to (int32)
     lexical/          bm25s index files
     userdict.txt      the jieba user dictionary the tokens were cut with
 
@@ -30,6 +32,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rag.config import INDEX_FORMAT_VERSION, TEXT_RULES_VERSION, Config
 from rag.dense_index import DenseIndex
 from rag.embedding import Embedder
@@ -42,9 +46,11 @@ MANIFEST = "manifest.json"
 DOCUMENTS = "documents.json"
 PASSAGES = "passages.jsonl"
 DENSE = "dense.faiss"
+SENTENCES = "sentences.faiss"
+SENTENCE_PASSAGES = "sentence_passages.npy"
 LEXICAL = "lexical"
 USER_DICT = "userdict.txt"
-_INDEX_ENTRIES = (MANIFEST, DOCUMENTS, PASSAGES, DENSE, LEXICAL, USER_DICT)
+_INDEX_ENTRIES = (MANIFEST, DOCUMENTS, PASSAGES, DENSE, SENTENCES, SENTENCE_PASSAGES, LEXICAL, USER_DICT)
 
 # Config fields that shape what gets built; recorded so a reader can tell how an index was made.
 _BUILD_SETTINGS = (
@@ -80,6 +86,7 @@ class Manifest:
     corpus_fingerprint: str
     documents: int
     passages: int
+    sentences: int  # rows of sentences.faiss
     built_at: str  # ISO 8601, UTC
     build_seconds: float
     files: Mapping[str, FileRecord]  # path relative to the index directory → record
@@ -93,6 +100,8 @@ class StoredIndex:
     documents: tuple[Document, ...]
     passages: tuple[Passage, ...]
     dense: DenseIndex
+    sentences: DenseIndex  # the passages' sentences, embedded one by one
+    sentence_passages: np.ndarray  # int32: row of ``sentences`` → row of ``passages``
     lexical: LexicalIndex
     tokenizer: Tokenizer
 
@@ -185,6 +194,8 @@ def save_index(
     documents: Sequence[Document],
     passages: Sequence[Passage],
     dense: DenseIndex,
+    sentences: DenseIndex,
+    sentence_passages: Sequence[int],
     lexical: LexicalIndex,
     tokenizer: Tokenizer,
     embedder: Embedder,
@@ -195,13 +206,14 @@ def save_index(
     """Write a complete index to ``index_dir`` atomically and return its manifest.
 
     Args:
+        sentence_passages: for each row of ``sentences``, the passage it is a sentence of.
         build_started: ``time.perf_counter()`` taken when the build began, so the manifest's
             ``build_seconds`` covers embedding too; ``None`` counts from this call.
 
     Raises:
-        ValueError: passages, vectors and BM25 documents do not line up; the vectors do not
-            have the embedder's dimension; ``index_dir`` exists but is not an index directory.
-            Nothing is written then.
+        ValueError: passages, vectors and BM25 documents do not line up; a sentence belongs to
+            no passage; the vectors do not have the embedder's dimension; ``index_dir`` exists
+            but is not an index directory. Nothing is written then.
     """
     started = build_started if build_started is not None else time.perf_counter()
     if not len(passages) == len(dense) == len(lexical):
@@ -209,10 +221,17 @@ def save_index(
             f"{len(passages)} passages, {len(dense)} vectors and {len(lexical)} BM25 documents: "
             "the three must be built from the same passage list."
         )
-    if dense.dim != embedder.dim:
+    owners = np.asarray(sentence_passages, dtype=np.int32).reshape(-1)
+    if len(owners) != len(sentences) or not all(0 <= row < len(passages) for row in owners):
         raise ValueError(
-            f"Vectors have dimension {dense.dim}, embedder {embedder.name!r} has {embedder.dim}."
+            f"{len(sentences)} sentence vectors need as many passage rows below {len(passages)}; "
+            f"got {len(owners)} rows."
         )
+    for vectors in (dense, sentences):
+        if vectors.dim != embedder.dim:
+            raise ValueError(
+                f"Vectors have dimension {vectors.dim}, embedder {embedder.name!r} has {embedder.dim}."
+            )
 
     index_dir = Path(index_dir).absolute()
     foreign = _foreign_files(index_dir)
@@ -228,6 +247,8 @@ def save_index(
             encoding="utf-8",
         )
         dense.save(work_dir / DENSE)
+        sentences.save(work_dir / SENTENCES)
+        np.save(work_dir / SENTENCE_PASSAGES, owners, allow_pickle=False)
         lexical.save(work_dir / LEXICAL)
         (work_dir / USER_DICT).write_text(tokenizer.user_dict_text(), encoding="utf-8")
 
@@ -246,6 +267,7 @@ def save_index(
             corpus_fingerprint=corpus_fingerprint,
             documents=len(documents),
             passages=len(passages),
+            sentences=len(sentences),
             built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - started, 3),
             files=files,
@@ -294,7 +316,7 @@ def read_manifest(index_dir: Path) -> Manifest:
 
 
 def _check_files(index_dir: Path, manifest: Manifest, hint: str) -> None:
-    required = (DOCUMENTS, PASSAGES, DENSE, USER_DICT)
+    required = (DOCUMENTS, PASSAGES, DENSE, SENTENCES, SENTENCE_PASSAGES, USER_DICT)
     unlisted = [name for name in required if name not in manifest.files]
     if unlisted or not any(name.startswith(f"{LEXICAL}/") for name in manifest.files):
         raise IndexLoadError(
@@ -363,6 +385,8 @@ def load_index(
             for line in (index_dir / PASSAGES).read_text(encoding="utf-8").splitlines()
         )
         dense = DenseIndex.load(index_dir / DENSE, ef_search=hnsw_ef_search)
+        sentences = DenseIndex.load(index_dir / SENTENCES, ef_search=hnsw_ef_search)
+        sentence_passages = np.load(index_dir / SENTENCE_PASSAGES, allow_pickle=False)
         lexical = LexicalIndex.load(index_dir / LEXICAL)
     except (ValueError, TypeError, KeyError, RuntimeError, OSError) as error:
         # json errors are ValueErrors; faiss raises RuntimeError on a file it cannot parse.
@@ -382,16 +406,33 @@ def load_index(
     }
     if len(set(counts.values())) != 1:
         raise IndexLoadError(f"Passage counts disagree in {index_dir}: {counts}. {hint}")
-    if dense.dim != manifest.dimension:
+    counts = {
+        "manifest sentences": manifest.sentences,
+        "sentence vectors": len(sentences),
+        "sentence passage rows": len(sentence_passages),
+    }
+    if len(set(counts.values())) != 1:
+        raise IndexLoadError(f"Sentence counts disagree in {index_dir}: {counts}. {hint}")
+    if sentence_passages.dtype != np.int32 or sentence_passages.ndim != 1 or (
+        len(sentence_passages)
+        and not 0 <= int(sentence_passages.min()) <= int(sentence_passages.max()) < len(passages)
+    ):
         raise IndexLoadError(
-            f"{index_dir / DENSE} has dimension {dense.dim}, the manifest says "
-            f"{manifest.dimension}. {hint}"
+            f"{index_dir / SENTENCE_PASSAGES} does not hold passage rows of this index. {hint}"
         )
+    for name, vectors in ((DENSE, dense), (SENTENCES, sentences)):
+        if vectors.dim != manifest.dimension:
+            raise IndexLoadError(
+                f"{index_dir / name} has dimension {vectors.dim}, the manifest says "
+                f"{manifest.dimension}. {hint}"
+            )
     known_documents = {document.doc_id for document in documents}
     orphans = sorted({p.doc_id for p in passages} - known_documents)
     if orphans:
         raise IndexLoadError(f"Passages of unknown documents {orphans[:3]} in {index_dir}. {hint}")
-    return StoredIndex(manifest, documents, passages, dense, lexical, tokenizer)
+    return StoredIndex(
+        manifest, documents, passages, dense, sentences, sentence_passages, lexical, tokenizer
+    )
 
 
 def is_stale(manifest: Manifest, corpus_fingerprint: str) -> bool:

@@ -1,13 +1,14 @@
 """Build the index for a corpus: ``build_index(corpus_path, index_dir, config)``.
 
-corpus → cleaned documents → passages → jieba tokens → BM25, and passages → embeddings →
-FAISS; written atomically by ``rag.index_store.save_index``. ``manifest_problem`` (the manifest
+corpus → cleaned documents → passages → jieba tokens → BM25, and passages and their sentences
+→ embeddings → FAISS; written atomically by ``rag.index_store.save_index``. ``manifest_problem`` (the manifest
 alone) and ``index_problem`` (every file verified too) say why an index must be rebuilt.
 """
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,9 @@ from rag.index_store import (
     save_index,
 )
 from rag.lexical_index import LexicalIndex
+from rag.models import Passage
 from rag.passages import build_passages, retrieval_text
+from rag.segmentation import split_sentences
 from rag.tokenization import Tokenizer
 
 log = logging.getLogger(__name__)
@@ -58,18 +61,31 @@ def build_index(
     lexical = LexicalIndex.build([tokenizer.tokenize(text) for text in texts], k1=config.bm25_k1, b=config.bm25_b)
     embedder = embedder if embedder is not None else load_embedder(config.embedder)
     vectors = embed_passages_batched(embedder, texts, config.embed_batch_size, progress=progress)
-    dense = DenseIndex.build(
-        vectors,
-        exact_max=config.exact_search_max_passages,
-        hnsw_m=config.hnsw_m,
-        ef_construction=config.hnsw_ef_construction,
-        ef_search=config.hnsw_ef_search,
+    sentence_passages, sentences = _sentences(passages)
+    # Neighbouring passages share a sentence: each distinct sentence is embedded once.
+    distinct = list(dict.fromkeys(sentences))
+    distinct_vectors = embed_passages_batched(
+        embedder, distinct, config.embed_batch_size, progress=progress, what="sentences"
+    )
+    row_of = {sentence: row for row, sentence in enumerate(distinct)}
+    sentence_vectors = distinct_vectors[[row_of[sentence] for sentence in sentences]]
+    dense, sentence_index = (
+        DenseIndex.build(
+            matrix,
+            exact_max=config.exact_search_max_passages,
+            hnsw_m=config.hnsw_m,
+            ef_construction=config.hnsw_ef_construction,
+            ef_search=config.hnsw_ef_search,
+        )
+        for matrix in (vectors, sentence_vectors)
     )
     manifest = save_index(
         Path(index_dir),
         documents=corpus.documents,
         passages=passages,
         dense=dense,
+        sentences=sentence_index,
+        sentence_passages=sentence_passages,
         lexical=lexical,
         tokenizer=tokenizer,
         embedder=embedder,
@@ -78,6 +94,16 @@ def build_index(
         build_started=started,
     )
     return BuildReport(manifest, corpus.warnings)
+
+
+def _sentences(passages: Sequence[Passage]) -> tuple[list[int], list[str]]:
+    """Each passage's sentences, in order: their passage rows and their texts."""
+    rows, texts = [], []
+    for row, passage in enumerate(passages):
+        for sentence in split_sentences(passage.text):
+            rows.append(row)
+            texts.append(sentence.text)
+    return rows, texts
 
 
 def manifest_problem(corpus_path: Path, index_dir: Path, config: Config) -> str | None:

@@ -1,9 +1,9 @@
 """Hybrid passage retrieval: ``Retriever.search(query, k, mode, filters) -> list[Hit]``.
 
-BM25 over jieba tokens and FAISS over embeddings each return ``config.candidates`` passages;
-``rag.fusion.fuse`` merges the two rankings. ``mode`` picks one ranker alone ("lexical",
-"semantic") or both ("hybrid"). Filters narrow the candidates to documents, newspapers or a
-date range before the top ``k`` are cut.
+BM25 over jieba tokens and FAISS over embeddings (of passages and of their sentences) each
+return ``config.candidates`` passages; ``rag.fusion.fuse`` merges the two rankings. ``mode``
+picks one ranker alone ("lexical", "semantic") or both ("hybrid"). Filters narrow the
+candidates to documents, newspapers or a date range before the top ``k`` are cut.
 """
 from __future__ import annotations
 
@@ -79,9 +79,18 @@ class Retriever:
         return [(int(i), float(s)) for i, s in zip(ids, scores)]
 
     def _dense(self, query: str, depth: int) -> list[tuple[int, float]]:
+        """The ``depth`` passages closest to ``query``, each scored by the better of its own
+        vector's and its best sentence's similarity among the sentences searched."""
         # Passages are simplified Chinese; a traditional query embeds closer to them once converted.
-        scores, ids = self.index.dense.search(self._query_vector(normalize(query)), depth)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        vector = self._query_vector(normalize(query))
+        scores, ids = self.index.dense.search(vector, depth)
+        best = {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+        scores, ids = self.index.sentences.search(vector, depth * self.config.sentences_per_candidate)
+        for i, score in zip(ids[0], scores[0]):
+            if i >= 0:
+                row = int(self.index.sentence_passages[i])
+                best[row] = max(best.get(row, -1.0), float(score))
+        return sorted(best.items(), key=lambda item: item[1], reverse=True)[:depth]
 
     def _embed_query(self, normalized_query: str) -> np.ndarray:
         vector = self.embedder.embed_queries([normalized_query])

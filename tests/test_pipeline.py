@@ -85,3 +85,11 @@ def test_k_is_respected_and_bad_input_is_refused(seed_pipeline):
 def test_keyword_and_mixed_english_questions_are_answered(seed_pipeline, question, gold):
     answer = seed_pipeline.ask(question).answer
     assert answer is not None and answer.text == gold
+
+
+@pytest.mark.parametrize("question", ["长春现代化都市圈包括哪几个城市？", "哪个城市是长春都市圈的核心？"])
+def test_a_passage_is_found_by_the_one_sentence_that_answers(seed_pipeline, question):
+    # The passage is mostly about other things; as a whole it ranked below the first five.
+    for mode in ("hybrid", "semantic"):
+        top = [hit.passage.text for hit in seed_pipeline.search(question, k=2, mode=mode)]
+        assert any("以长春为核心，联动吉林、四平、辽源三市" in text for text in top), mode
