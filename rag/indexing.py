@@ -1,8 +1,9 @@
 """Build the index for a corpus: ``build_index(corpus_path, index_dir, config)``.
 
 corpus → cleaned documents → passages → jieba tokens → BM25, and passages and their sentences
-→ embeddings → FAISS; written atomically by ``rag.index_store.save_index``. ``manifest_problem`` (the manifest
-alone) and ``index_problem`` (every file verified too) say why an index must be rebuilt.
+→ embeddings → FAISS; written atomically by ``rag.index_store.save_index``.
+``manifest_problem`` (the manifest alone) and ``index_problem`` (every file verified too) say
+why an index must be rebuilt.
 """
 from __future__ import annotations
 
