@@ -62,7 +62,7 @@ def build_index(
     lexical = LexicalIndex.build([tokenizer.tokenize(text) for text in texts], k1=config.bm25_k1, b=config.bm25_b)
     embedder = embedder if embedder is not None else load_embedder(config.embedder)
     vectors = embed_passages_batched(embedder, texts, config.embed_batch_size, progress=progress)
-    sentence_passages, sentences = _sentences(passages)
+    sentence_passages, sentences = passage_sentences(passages)
     # Neighbouring passages share a sentence: each distinct sentence is embedded once.
     distinct = list(dict.fromkeys(sentences))
     distinct_vectors = embed_passages_batched(
@@ -97,7 +97,7 @@ def build_index(
     return BuildReport(manifest, corpus.warnings)
 
 
-def _sentences(passages: Sequence[Passage]) -> tuple[list[int], list[str]]:
+def passage_sentences(passages: Sequence[Passage]) -> tuple[list[int], list[str]]:
     """Each passage's sentences, in order: their passage rows and their texts."""
     rows, texts = [], []
     for row, passage in enumerate(passages):

@@ -10,9 +10,9 @@ from rag.config import INDEX_FORMAT_VERSION, Config
 from rag.dense_index import DenseIndex
 from rag.errors import IndexLoadError
 from rag.index_store import is_stale, load_index, read_manifest, save_index
+from rag.indexing import passage_sentences
 from rag.lexical_index import LexicalIndex
 from rag.models import Document, Paragraph, Passage, Removal
-from rag.segmentation import split_sentences
 from rag.tokenization import Tokenizer
 
 TOKENIZER = Tokenizer(["长春现代化都市圈 100 ns"])
@@ -50,16 +50,10 @@ DOCUMENTS = [DOC_A, DOC_B]
 PASSAGES = PASSAGES_A + PASSAGES_B
 
 
-def sentences_of(passages):
-    """Passage rows and texts of the passages' sentences, as ``rag.indexing`` lists them."""
-    pairs = [(row, s.text) for row, p in enumerate(passages) for s in split_sentences(p.text)]
-    return [row for row, _ in pairs], [text for _, text in pairs]
-
-
 def build(index_dir, passages=PASSAGES, documents=DOCUMENTS, fingerprint="corpus-v1", exact_max=100):
     embedder = CharacterEmbedder()
     texts = [passage.text for passage in passages]
-    rows, sentences = sentences_of(passages)
+    rows, sentences = passage_sentences(passages)
     return save_index(
         index_dir,
         documents=documents,
