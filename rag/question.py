@@ -248,17 +248,23 @@ def _find_question_word(
     normalized: str, words: list[str]
 ) -> tuple[AnswerType, re.Match[str]] | None:
     starts = _word_starts(words)
+    bare_he: tuple[AnswerType, re.Match[str]] | None = None
     for answer_type, pattern in _COMPILED:
         for match in pattern.finditer(normalized):
             word = _word_at(words, match.start())
             # A question word starts a jieba word (许多高校 is not 多高) and is not 几乎 / 哪怕.
             if match.start() not in starts or word in _NOT_QUESTION_WORDS:
                 continue
+            if match.group() == "何":
+                # A lone 何 is also a surname (何皇后的谥号是什么): it asks only when nothing
+                # else in the question does (位于何省).
+                bare_he = bare_he or (answer_type, match)
+                continue
             if match.group() == "为什么" and _VERB_WITH_WEI.search(normalized, 0, match.start()):
                 # 更名为什么 / 称为什么 ask for a name, not a reason: the question word is 什么.
                 return AnswerType.ENTITY, re.compile("什么").match(normalized, match.start() + 1)
             return answer_type, match
-    return None
+    return bare_he
 
 
 def _chinese_order(normalized: str) -> str:

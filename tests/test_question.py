@@ -69,6 +69,13 @@ def test_question_characters_inside_other_words_are_no_question_word():
     assert naming.answer_type is AnswerType.ALIAS and naming.left == "医院更名为"  # not 为什么
 
 
+def test_a_lone_he_asks_only_when_no_other_question_word_does():
+    # 何 is also a surname: 何皇后 is who the question is about, 什么 is what it asks
+    assert analyze_question("何皇后的谥号是什么？").wh_word == "什么"
+    assert analyze_question("何炅主持了哪个节目？").wh_word == "哪个节目"
+    assert analyze_question("该岛位于何省？").wh_word == "何"
+
+
 def test_at_where_keeps_the_preposition_as_context():
     analysis = analyze_question("辽源的高铁站选址在哪？")
     assert analysis.left.endswith("在")
