@@ -133,12 +133,20 @@ def passage_html(
     terms: Sequence[str],
     context_paragraphs: int,
 ) -> str:
-    """One supporting passage, expandable to its neighbouring paragraphs, query words marked."""
+    """One supporting passage, expandable to its neighbouring paragraphs, query words marked.
+
+    Folded, it shows two lines from the sentence its citation quotes (…208项…, not the
+    passage's first lines about something else), with … where text before is left out.
+    """
     passage = hit.passage
+    quoted = passage.text.find(citation.quote) if citation.quote else -1
+    snippet = highlighted(passage.text[max(0, quoted) :], terms)
+    if quoted > 0:
+        snippet = "…" + snippet
     return (
         '<details class="rag-passage">'
         f'<summary><span class="rag-ref">[{citation.number}]</span>'
-        f'<span class="rag-snippet">{highlighted(passage.text, terms)}</span>'
+        f'<span class="rag-snippet">{snippet}</span>'
         '<span class="rag-toggle"></span></summary>'
         f'<div class="rag-context"><p class="rag-context-cite">{citation_text(citation)}</p>'
         f"{context_html(document, passage.start, passage.end, terms, context_paragraphs)}"

@@ -13,6 +13,7 @@ from rag.render import (
     library_html,
     marked_text,
     notice_html,
+    passage_html,
     reply_html,
     search_results_html,
     user_html,
@@ -112,6 +113,24 @@ def test_reply_lists_numbered_citations_then_expandable_passages_in_order():
     assert html.index("出处") < html.index("支持段落") < html.index("<details")
     assert html.count('<details class="rag-passage">') == 2
     assert '<mark class="term">高铁</mark>' in html
+
+
+def test_a_folded_passage_starts_at_the_sentence_its_citation_quotes():
+    text = "交通织网\n辽源将推进普铁外迁工程。长辽四通高铁预计“十五五”末期建成通车。"
+    document = dataclasses.replace(
+        _document(), text=text, paragraphs=_paragraphs(text, ("heading", "body"), "交通织网")
+    )
+    hit = Hit(_passage(document, 1, 1), 0.9)
+
+    def snippet(quote: str) -> str:
+        html = passage_html(hit, cite(1, hit.passage, document, quote), document, [], 1)
+        return re.search(r'<span class="rag-snippet">(.*?)</span>', html).group(1)
+
+    assert snippet("长辽四通高铁预计“十五五”末期建成通车。") == "…长辽四通高铁预计“十五五”末期建成通车。"
+    assert snippet("辽源将推进普铁外迁工程。") == hit.passage.text  # the whole passage, no …
+    # unfolded, the whole passage is there
+    quoted = cite(1, hit.passage, document, "长辽四通高铁预计“十五五”末期建成通车。")
+    assert "普铁外迁工程" in passage_html(hit, quoted, document, [], 1).split("rag-context-cite")[1]
 
 
 def test_expanded_passage_shows_neighbouring_paragraphs_with_the_passage_shaded():
