@@ -526,24 +526,19 @@ class AnswerExtractor:
         words and digit runs only whole, so ``storm`` does not match ``records``.
         """
         matched: list[set[int]] = [set() for _ in range(end - start)]
-        keys = query.keys
-        index = start
-        while index < end:
-            if _is_latin_or_digit(text[index]):
-                run_end = index + 1
-                while run_end < end and _is_latin_or_digit(text[run_end]):
-                    run_end += 1
-                for origin in keys.get(text[index:run_end], ()):
-                    for offset in range(run_end - index):
-                        matched[index - start + offset].add(origin + offset)
-                index = run_end
-                continue
-            for size in (2, 1):
-                if index + size <= end:
-                    for origin in keys.get(text[index : index + size], ()):
+        for key, origins in query.keys.items():
+            size = len(key)
+            whole_run = _is_latin_or_digit(key[0])
+            found = text.find(key, start, end)
+            while found >= 0:
+                if not whole_run or (
+                    (found == start or not _is_latin_or_digit(text[found - 1]))
+                    and (found + size == end or not _is_latin_or_digit(text[found + size]))
+                ):
+                    for origin in origins:
                         for offset in range(size):
-                            matched[index - start + offset].add(origin + offset)
-            index += 1
+                            matched[found - start + offset].add(origin + offset)
+                found = text.find(key, found + 1, end)
         return matched
 
     def _rank_sentences(
