@@ -333,6 +333,16 @@ def test_a_date_question_gets_the_date_of_the_sentence_not_a_framed_word():
     assert answer.text == "去年10月"
 
 
+def test_a_count_of_years_is_no_date_but_an_era_year_is():
+    # 三年攻坚行动 says how long, not when: no confident date answer comes from it
+    count = "长春都市圈发展规划实施的三年攻坚行动进展顺利。"
+    answer = AnswerExtractor().extract("长春都市圈发展规划什么时候实施的？", _single(count))
+    assert answer is None or (answer.text != "三年" and answer.score < Config().answer_min_score)
+    era = "正德五年（1510年）十月，刘六、刘七在霸州起义。"
+    answer = AnswerExtractor().extract("刘六和刘七是何时在霸州起义的？", _single(era))
+    assert answer.text.startswith("正德五年（1510年）")
+
+
 def test_a_passage_about_another_city_gives_way_to_one_about_the_asked_city():
     # The passage about 辽源 matches the question's words better (开通了, 都市圈内…通办事项).
     liaoyuan = (
