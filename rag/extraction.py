@@ -148,6 +148,15 @@ _LIST_COUNT = re.compile(r"(?<=[^、，,])[0-9一二两三四五六七八九十]
 _MAX_ITEM = 12  # characters; a longer stretch between separators is no list item
 _NON_CJK_RUN = re.compile(r"[^\u4e00-\u9fff\s，,、；;。]+")
 _NAME_JOINERS = frozenset({"·", "‧", "•", "-", "－"})
+# What an organisation's name ends with; jieba tags few of them nt (国家发展和改革委员会 is
+# 国家|发展|和|改革|委员会, all common words).
+_ORG_SUFFIX = re.compile(
+    r"(?:委员会|联合会|办公室|研究院|研究所|检察院|法院|政府|公司|集团|银行|大学|学院|学校|中学|小学|医院"
+    r"|协会|学会|基金会|电视台|报社|出版社|俱乐部|[委局厅署办部])$"
+)
+_NOT_ORG = frozenset("内部 外部 全部 局部 干部 东部 西部 南部 北部 中部 头部 底部 顶部 腹部 背部".split())
+_ORG_WORD_TAGS = frozenset({"n", "nz", "ns", "nsf", "nt", "vn", "j", "nr", "nrt", "b", "eng"})
+_ORG_JOINERS = frozenset("和与及")
 
 # --- what typed answers look like (on normalised text) -----------------------------------------
 _NUM = r"(?:[0-9]+(?:[.,][0-9]+)*|[零〇一二两三四五六七八九十百千万亿半几数]+)"
@@ -1009,6 +1018,13 @@ class AnswerExtractor:
                 end = _name_end(analysis.answer_type, text, words, last[1], span.end)
                 span = _Span(span.start, end, span.framing, span.typed)
             if (
+                analysis.answer_type is AnswerType.ORGANIZATION
+                and len(names) == 1
+                and text[last[1] : span.end] in ("", "的")
+            ):
+                # The organisation without what leads to it (正式获得|国家发展和改革委员会).
+                return _Span(last[0], last[1], span.framing, 1.0)
+            if (
                 analysis.answer_type is AnswerType.PERSON
                 and last[1] == span.end
                 and last[1] - last[0] >= 2
@@ -1346,7 +1362,41 @@ def _names(
             current = None
     if current is not None:
         names.append(current)
+    if answer_type is AnswerType.ORGANIZATION:
+        # A name found by its ending takes in the tagged names inside it (国家|…|委员会).
+        for found in _organisations(text, words, start, end):
+            if not any(low <= found[0] and found[1] <= high for low, high in names):
+                names = [name for name in names if not (found[0] <= name[0] and name[1] <= found[1])]
+                names.append(found)
+        names.sort()
     return names
+
+
+def _organisations(
+    text: str, words: Sequence[_Word], start: int, end: int
+) -> list[tuple[int, int]]:
+    """Organisation names inside ``start:end`` known by how they end (…改革委员会, 省政府): the
+    run of nouns before such a word, joined by 和 / 与 / 及 between nouns."""
+    found = []
+    inside = [word for word in words if start <= word[0] and word[1] <= end]
+    for index, (word_start, word_end, tag) in enumerate(inside):
+        word = text[word_start:word_end]
+        if len(word) < 2 or word in _NOT_ORG or tag not in _ORG_WORD_TAGS:
+            continue
+        if not _ORG_SUFFIX.search(word):
+            continue
+        first = index
+        while first > 0 and (
+            inside[first - 1][2] in _ORG_WORD_TAGS
+            or (
+                text[inside[first - 1][0] : inside[first - 1][1]] in _ORG_JOINERS
+                and first >= 2
+                and inside[first - 2][2] in _ORG_WORD_TAGS
+            )
+        ):
+            first -= 1
+        found.append((inside[first][0], word_end))
+    return found
 
 
 def _name_end(

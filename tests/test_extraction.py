@@ -343,6 +343,23 @@ def test_a_count_of_years_is_no_date_but_an_era_year_is():
     assert answer.text.startswith("正德五年（1510年）")
 
 
+@pytest.mark.parametrize(
+    ("text", "question", "expected"),
+    [
+        (
+            "8月22日，《长春都市圈发展规划》正式获得国家发展和改革委员会批复；",
+            "都市圈规划是哪个部门批复的？",
+            "国家发展和改革委员会",
+        ),
+        ("海梅·雷耶斯是DC漫画公司的虚拟人物。", "海梅·雷耶斯是哪家漫画公司的虚拟人物？", "DC漫画公司"),
+    ],
+)
+def test_an_organisation_is_known_by_how_its_name_ends(text, question, expected):
+    # jieba tags none of these nt: 国家|发展|和|改革|委员会
+    answer = AnswerExtractor().extract(question, _single(text))
+    assert answer is not None and answer.text == expected
+
+
 def test_a_passage_about_another_city_gives_way_to_one_about_the_asked_city():
     # The passage about 辽源 matches the question's words better (开通了, 都市圈内…通办事项).
     liaoyuan = (
