@@ -21,8 +21,11 @@ def cite(number: int, passage: Passage, document: Document, quote: str) -> Citat
 
 
 def format_citation(citation: Citation) -> str:
-    """``[1] 标题 · 吉林日报 · 2026-01-30 · 小标题 · 第3段`` (parts the article lacks are left out)."""
-    parts = [citation.title, citation.newspaper, citation.date or "", citation.section]
+    """``[1] 标题 · 吉林日报 · 2026-01-30 · 小标题 · 第3段`` (parts the article lacks are left out,
+    and so is a section heading that only repeats the title: the text before an article's first
+    subheading sits under the title line)."""
+    section = "" if citation.section == citation.title else citation.section
+    parts = [citation.title, citation.newspaper, citation.date or "", section]
     parts = [part for part in parts if part]
     parts.append(f"第{citation.paragraph}段")
     return f"[{citation.number}] " + " · ".join(parts)
