@@ -27,6 +27,6 @@ $(VENV)/.dev-ready: $(VENV)/.ready
 	touch $@
 
 # Browser tests drive Debian's Chromium through Playwright (its own browser download fails here);
-# the CJK fonts make its screenshots show Chinese.
+# the CJK and emoji fonts make its screenshots show Chinese and the 👍/👎 feedback buttons.
 /usr/bin/chromium:
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji
