@@ -413,6 +413,10 @@ class AnswerExtractor:
                 # A date or number is easy to recognise: when the sentence has one, a well framed
                 # stretch without one (规划|正式|印发 ↔ 去年10月，…正式印发) is not the answer.
                 spans = [span for span in spans if span.typed > 0]
+            elif plural and answer_type in _NAME_TAGS and any(span.typed > 0.6 for span in spans):
+                # Several names asked for (哪几个城市): when the sentence lists such names, one name
+                # alone (以长春为核心 ↔ …，联动吉林、四平、辽源三市) is not the answer.
+                spans = [span for span in spans if span.typed > 0.6]
             for span in spans:
                 preference = match.score * (
                     1.0

@@ -360,6 +360,14 @@ def test_an_organisation_is_known_by_how_its_name_ends(text, question, expected)
     assert answer is not None and answer.text == expected
 
 
+def test_several_names_asked_for_are_answered_by_the_list_not_one_name():
+    # 长春 of the question's 长春现代化都市圈 may answer, but 哪几个城市 asks for a list
+    text = "长春现代化都市圈以长春为核心，联动吉林、四平、辽源三市。"
+    reader = AnswerExtractor(Config(), user_dict_lines=["长春现代化都市圈 nz"])
+    answer = reader.extract("长春现代化都市圈包括哪几个城市？", _single(text))
+    assert answer is not None and answer.text == "吉林、四平、辽源"
+
+
 def test_a_passage_about_another_city_gives_way_to_one_about_the_asked_city():
     # The passage about 辽源 matches the question's words better (开通了, 都市圈内…通办事项).
     liaoyuan = (
