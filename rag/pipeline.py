@@ -11,6 +11,8 @@ from functools import lru_cache
 from numbers import Integral
 from pathlib import Path
 
+import numpy as np
+
 from rag.citations import cite
 from rag.config import Config
 from rag.embedding import Embedder, load_embedder
@@ -101,8 +103,13 @@ class Pipeline:
     def _answer(self, question: str, truncated: bool, k: int, mode: str) -> Result:
         notes = (f"问题太长，只使用了前 {self.config.max_question_chars} 个字。",) if truncated else ()
         depth = max(k, self.config.answer_passages)
-        hits = self.retriever.search(question, depth, mode=mode)
+        vector = self.retriever.query_vector(question) if mode != "lexical" else None
+        hits = self.retriever.search(question, depth, mode=mode, vector=vector)
         answer = self.extractor.extract(question, hits)
+        if vector is not None:
+            second = self._second_look(question, vector, hits[: self.config.answer_passages])
+            if second is not None and (answer is None or second.score > answer.score):
+                answer = second
         if answer is not None and answer.score < self.config.answer_min_score:
             answer = None
         hits = _top_with_answer(hits, k, answer.passage_id if answer else None)
@@ -118,6 +125,20 @@ class Pipeline:
             message="" if answer is not None else NO_ANSWER,
             notes=notes,
         )
+
+    def _second_look(self, question: str, vector: np.ndarray, hits: list[Hit]) -> Answer | None:
+        """The answer in the one sentence of ``hits`` closest to the question in meaning.
+
+        The reader ranks sentences by the words they share with the question, which misses a
+        paraphrase: 长春现代化都市圈包括哪几个城市 ↔ 长春现代化都市圈以长春为核心，联动吉林、四平、
+        辽源三市 shares neither 包括 nor 城市. The sentence vectors stored for retrieval find it.
+        """
+        closest = self.retriever.closest_sentence(vector, hits)
+        if closest is None:
+            return None
+        rank, sentence = closest
+        alone = replace(hits[rank].passage, start=sentence.start, end=sentence.end, text=sentence.text)
+        return self.extractor.extract(question, [Hit(alone, 1.0)])
 
     def citation(self, hit: Hit, number: int, quote: str | None = None, query: str = "") -> Citation:
         """Citation ``[number]`` for ``hit``, quoting ``quote`` or the passage sentence closest to ``query``."""

@@ -87,6 +87,13 @@ def test_keyword_and_mixed_english_questions_are_answered(seed_pipeline, questio
     assert answer is not None and answer.text == gold
 
 
+def test_a_paraphrase_is_answered_from_the_sentence_closest_in_meaning(seed_pipeline):
+    # Shares neither 包括 nor 城市 with the question: the reader alone ranks it sixth and refuses.
+    answer = seed_pipeline.ask("长春现代化都市圈包括哪几个城市？").answer
+    assert answer is not None and answer.text == "吉林、四平、辽源"
+    assert answer.sentence == "长春现代化都市圈以长春为核心，联动吉林、四平、辽源三市。"
+
+
 @pytest.mark.parametrize("question", ["长春现代化都市圈包括哪几个城市？", "哪个城市是长春都市圈的核心？"])
 def test_a_passage_is_found_by_the_one_sentence_that_answers(seed_pipeline, question):
     # The passage is mostly about other things; as a whole it ranked below the first five.
