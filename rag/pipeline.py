@@ -132,6 +132,8 @@ class Pipeline:
         The reader ranks sentences by the words they share with the question, which misses a
         paraphrase: 长春现代化都市圈包括哪几个城市 ↔ 长春现代化都市圈以长春为核心，联动吉林、四平、
         辽源三市 shares neither 包括 nor 城市. The sentence vectors stored for retrieval find it.
+        It is read alone, as a passage of one sentence (read within its passage, CMRC F1 fell
+        from 0.566 to 0.561).
         """
         closest = self.retriever.closest_sentence(vector, hits)
         if closest is None:
