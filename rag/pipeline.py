@@ -107,7 +107,7 @@ class Pipeline:
         hits = self.retriever.search(question, depth, mode=mode, vector=vector)
         answer = self.extractor.extract(question, hits)
         if vector is not None:
-            second = self._second_look(question, vector, hits[: self.config.answer_passages])
+            second = self._second_look(question, vector, hits[: self.config.answer_passages], answer)
             if second is not None and (answer is None or second.score > answer.score):
                 answer = second
         if answer is not None and answer.score < self.config.answer_min_score:
@@ -126,8 +126,11 @@ class Pipeline:
             notes=notes,
         )
 
-    def _second_look(self, question: str, vector: np.ndarray, hits: list[Hit]) -> Answer | None:
-        """The answer in the one sentence of ``hits`` closest to the question in meaning.
+    def _second_look(
+        self, question: str, vector: np.ndarray, hits: list[Hit], first: Answer | None
+    ) -> Answer | None:
+        """The answer in the one sentence of ``hits`` closest to the question in meaning, unless
+        that is where the ``first`` answer is (as for 62 % of CMRC questions).
 
         The reader ranks sentences by the words they share with the question, which misses a
         paraphrase: 长春现代化都市圈包括哪几个城市 ↔ 长春现代化都市圈以长春为核心，联动吉林、四平、
@@ -139,6 +142,11 @@ class Pipeline:
         if closest is None:
             return None
         rank, sentence = closest
+        if first is not None and (first.passage_id, first.sentence_start) == (
+            hits[rank].passage.passage_id,
+            sentence.start,
+        ):
+            return None
         alone = replace(hits[rank].passage, start=sentence.start, end=sentence.end, text=sentence.text)
         return self.extractor.extract(question, [Hit(alone, 1.0)])
 
