@@ -3,13 +3,14 @@
 Usage: python benchmarks/load.py [--requests 1000] [--clients 16] [--max-seconds 600]
                                  [--index DIR] [--corpus PATH] [--questions JSONL|JSON] [--port N]
                                  [--app SCRIPT] [--server-env NAME=VALUE ...]
+                                 [--client http|gradio_client]
 
 Builds the index when it is missing or stale, starts ``python app.py`` on 127.0.0.1 as a
 subprocess, waits until it serves, then sends ``--requests`` questions (the distinct questions of
 eval/seed_questions.jsonl in a cycle, as popular questions come again; or of another file, e.g.
 the 1,000 distinct CMRC 2018 questions, which no cache can help with) from ``--clients``
-threads, each with its own ``gradio_client.Client`` calling
-``predict(question, "", 5, api_name="/ask")``. Stops sending when the count or
+threads, each calling the ``/ask`` endpoint (question, no previous question, 5 passages) through
+Gradio's queue API on its own connection (``QueueClient``; or through ``gradio_client``). Stops sending when the count or
 ``--max-seconds`` is reached, prints throughput, p50/p95/p99/max latency and the errors, and
 stops the server. When questions come again, latencies are also given apart for the first time
 a question is asked (embedding and reader run) and for questions asked before (answered from
@@ -33,9 +34,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -135,26 +138,72 @@ def stop_server(server: subprocess.Popen) -> None:
             server.wait()
 
 
+class QueueClient:
+    """One client of the app's Gradio API, speaking the queue protocol the browser page speaks.
+
+    A question is posted to ``queue/join`` and its result read from the session's
+    ``queue/data`` event stream, on one kept-alive connection. ``gradio_client`` does the same
+    over a new connection per request and hands results to its caller by polling every 50 ms,
+    which adds 0–50 ms to every measured latency and 2 ms of CPU per request on the machine
+    the server shares (``--client gradio_client`` measures through it all the same).
+    """
+
+    def __init__(self, url: str) -> None:
+        import httpx
+
+        self.http = httpx.Client(timeout=REQUEST_TIMEOUT_SECONDS)
+        config = self.http.get(f"{url}config").json()
+        self.api = url.rstrip("/") + config["api_prefix"]
+        self.fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "ask")
+        self.session = uuid.uuid4().hex
+
+    def predict(self, question: str, previous: str, k: int, api_name: str = "/ask") -> Any:
+        joined = self.http.post(f"{self.api}/queue/join", json={
+            "data": [question, previous, k], "fn_index": self.fn_index,
+            "session_hash": self.session, "event_data": None, "trigger_id": None,
+        })
+        joined.raise_for_status()
+        event_id = joined.json()["event_id"]
+        with self.http.stream("GET", f"{self.api}/queue/data", params={"session_hash": self.session}) as stream:
+            for line in stream.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                message = json.loads(line[5:])
+                if message.get("event_id") != event_id:
+                    continue
+                if message["msg"] == "process_completed":
+                    if not message.get("success", True):
+                        raise RuntimeError(str(message.get("output"))[:200])
+                    return message["output"]["data"][0]
+                if message["msg"] == "unexpected_error":
+                    raise RuntimeError(message.get("message", "unexpected error"))
+        raise RuntimeError("the event stream ended before the result")
+
+
+def connect(url: str, kind: str):
+    """A client of ``kind`` (``http`` or ``gradio_client``) with a ``predict`` method."""
+    if kind == "http":
+        return QueueClient(url)
+    from gradio_client import Client
+
+    # ssl_verify=False: gradio_client opens a new httpx client for every request, and with
+    # verification on each one loads the CA bundle — 50 ms of client CPU per request on loopback.
+    return Client(url, verbose=False, analytics_enabled=False, download_files=False, ssl_verify=False,
+                  httpx_kwargs={"timeout": REQUEST_TIMEOUT_SECONDS})
+
+
 def run_clients(
-    url: str, questions: list[str], requests: int, clients: int, max_seconds: float, server_pid: int
+    url: str, questions: list[str], requests: int, clients: int, max_seconds: float, server_pid: int,
+    kind: str = "http",
 ) -> tuple[Tally, float, dict[str, float]]:
     """Send ``requests`` questions from ``clients`` threads.
 
     Returns the tally, the wall time and the CPU seconds the server and the clients used.
     """
-    from gradio_client import Client
-
     tally = Tally()
     next_number = iter(range(requests))
     take_lock = threading.Lock()
-    # ssl_verify=False: gradio_client opens a new httpx client for every request, and with
-    # verification on each one loads the CA bundle — 50 ms of client CPU per request on loopback,
-    # which took half the machine from the server.
-    connections = [
-        Client(url, verbose=False, analytics_enabled=False, download_files=False, ssl_verify=False,
-               httpx_kwargs={"timeout": REQUEST_TIMEOUT_SECONDS})
-        for _ in range(clients)
-    ]
+    connections = [connect(url, kind) for _ in range(clients)]
     for client in connections:  # one untimed request each: connections and first-call caches
         client.predict(questions[0], "", 5, api_name="/ask")
     cpu_before = {"server": cpu_seconds(server_pid), "clients": cpu_seconds()}
@@ -259,6 +308,9 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=None, help="default: a free port")
     parser.add_argument("--app", type=Path, default=ROOT / "app.py",
                         help="the app script to start (a variant, to compare settings)")
+    parser.add_argument("--client", choices=("http", "gradio_client"), default="http",
+                        help="http: the queue protocol on one connection per client (default); "
+                             "gradio_client: Gradio's Python client")
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                         help="environment variable for app.py, e.g. OMP_NUM_THREADS=1 (repeatable)")
     args = parser.parse_args()
@@ -278,14 +330,14 @@ def main() -> int:
     try:
         wait_until_serving(url, server, log_path)
         tally, seconds, cpu = run_clients(
-            url, questions, args.requests, args.clients, args.max_seconds, server.pid
+            url, questions, args.requests, args.clients, args.max_seconds, server.pid, args.client
         )
     finally:
         stop_server(server)
     print(f"{CORES} cores, load average {load_before:.1f} before the run (other work skews the figures)")
     if extra_env:
         print(f"app.py environment: {extra_env}")
-    print(f"{len(questions)} distinct questions from {args.questions.name}"
+    print(f"client: {args.client}; {len(questions)} distinct questions from {args.questions.name}"
           + (", asked in a cycle" if args.requests > len(questions) else ""))
     print(report(tally, seconds, args.clients, cpu, cycled=args.requests > len(questions)))
     return 1 if tally.errors else 0
