@@ -231,10 +231,7 @@ class App:
         self, query: str, k: int, mode: str, filters: SearchFilters
     ) -> tuple[list[Hit], list[Citation]]:
         hits = self.pipeline.search(query, k=k, filters=filters, mode=mode)
-        citations = [
-            self.pipeline.citation(hit, number, query=query) for number, hit in enumerate(hits, 1)
-        ]
-        return hits, citations
+        return hits, list(self.pipeline.citations(hits, query))
 
     def run_search(
         self,

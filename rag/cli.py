@@ -129,8 +129,8 @@ def _search(args: argparse.Namespace) -> int:
         return 0
     if not hits:
         print("没有找到相关段落。")
-    for number, hit in enumerate(hits, start=1):
-        print(f"{format_citation(pipeline.citation(hit, number, query=args.text))}  (score {hit.score:.3f})")
+    for hit, citation in zip(hits, pipeline.citations(hits, args.text), strict=True):
+        print(f"{format_citation(citation)}  (score {hit.score:.3f})")
         print(f"    {hit.passage.text}")
     return 0
 

@@ -6,6 +6,7 @@ the passages do not answer the question. ``search`` returns ranked passages for 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 from numbers import Integral
@@ -18,7 +19,7 @@ from rag.config import Config
 from rag.embedding import Embedder, load_embedder
 from rag.extraction import AnswerExtractor
 from rag.index_store import StoredIndex, load_index
-from rag.models import Answer, Citation, Document, Hit, Result, SearchFilters
+from rag.models import Answer, Citation, Document, Hit, Result, SearchFilters, Sentence
 from rag.normalize import normalize
 from rag.retrieval import Retriever
 from rag.segmentation import split_sentences
@@ -113,10 +114,7 @@ class Pipeline:
         if answer is not None and answer.score < self.config.answer_min_score:
             answer = None
         hits = _top_with_answer(hits, k, answer.passage_id if answer else None)
-        citations = tuple(
-            self.citation(hit, number, quote=_answer_quote(answer, hit), query=question)
-            for number, hit in enumerate(hits, start=1)
-        )
+        citations = self.citations(hits, question, answer)
         return Result(
             question=question,
             answer=answer,
@@ -150,25 +148,47 @@ class Pipeline:
         alone = replace(hits[rank].passage, start=sentence.start, end=sentence.end, text=sentence.text)
         return self.extractor.extract(question, [Hit(alone, 1.0)])
 
-    def citation(self, hit: Hit, number: int, quote: str | None = None, query: str = "") -> Citation:
-        """Citation ``[number]`` for ``hit``, quoting ``quote`` or the passage sentence closest to ``query``."""
-        if quote is None:
-            quote = self._closest_sentence(hit, query)
-        return cite(number, hit.passage, self.document(hit.passage.doc_id), quote)
+    def citations(
+        self, hits: Sequence[Hit], query: str, answer: Answer | None = None
+    ) -> tuple[Citation, ...]:
+        """Citations [1], [2] … for ``hits``. The answer's passage quotes the answer's sentence;
+        every other passage the sentence holding most of the query's words that no citation
+        before it quotes: neighbouring passages share a sentence, and the same quote under two
+        numbers reads as the same passage twice."""
+        quoted: set[tuple[str, int]] = set()  # (doc_id, document offset) of the quoted sentences
+        if answer is not None:
+            quoted.add((answer.doc_id, answer.sentence_start))
+        citations = []
+        for number, hit in enumerate(hits, start=1):
+            if answer is not None and hit.passage.passage_id == answer.passage_id:
+                quote = answer.sentence
+            else:
+                sentence = self._closest_sentence(hit, query, quoted)
+                quoted.add((hit.passage.doc_id, sentence.start))
+                quote = sentence.text
+            citations.append(cite(number, hit.passage, self.document(hit.passage.doc_id), quote))
+        return tuple(citations)
 
-    def _closest_sentence(self, hit: Hit, query: str) -> str:
-        """The passage sentence that holds most of the query's words (by length of the words)."""
-        sentences = split_sentences(hit.passage.text)
-        if not sentences:
-            return hit.passage.text
+    def _closest_sentence(self, hit: Hit, query: str, quoted: set[tuple[str, int]]) -> Sentence:
+        """The passage sentence not in ``quoted`` that holds most of the query's words (by
+        length of the words); any sentence when all are quoted."""
+        passage = hit.passage
+        sentences = split_sentences(passage.text, offset=passage.start) or [
+            Sentence(passage.start, passage.end, passage.text)
+        ]
+        fresh = [s for s in sentences if (passage.doc_id, s.start) not in quoted] or sentences
         terms = self._query_terms(query) if query else frozenset()
         # Normalised once per passage rather than once per term and sentence (~15 times as many);
         # normalize keeps lengths, so sentence offsets hold in the normalised text.
-        normalized = normalize(hit.passage.text)
+        normalized = normalize(passage.text)
         return max(
-            sentences,
-            key=lambda s: sum(len(term) for term in terms if term in normalized[s.start : s.end]),
-        ).text
+            fresh,
+            key=lambda s: sum(
+                len(term)
+                for term in terms
+                if term in normalized[s.start - passage.start : s.end - passage.start]
+            ),
+        )
 
     def _k(self, k: int | None) -> int:
         k = k if k is not None else self.config.top_k
@@ -176,12 +196,6 @@ class Pipeline:
         if isinstance(k, bool) or not isinstance(k, Integral) or k <= 0:
             raise ValueError(f"k must be a positive whole number of passages, got {k!r}.")
         return int(k)
-
-
-def _answer_quote(answer: Answer | None, hit: Hit) -> str | None:
-    if answer is not None and hit.passage.passage_id == answer.passage_id:
-        return answer.sentence
-    return None
 
 
 def _top_with_answer(hits: list[Hit], k: int, passage_id: str | None) -> list[Hit]:

@@ -367,7 +367,7 @@ def test_hostile_text_is_shown_never_run(seed_pipeline):
     terms = query_terms(result.question, seed_pipeline.tokenizer)
     html = render.user_html(question, 500) + render.reply_html(result, documents, terms, 1)
     hits = seed_pipeline.search(question)
-    citations = [seed_pipeline.citation(hit, number, query=question) for number, hit in enumerate(hits, 1)]
+    citations = seed_pipeline.citations(hits, question)
     html += render.search_results_html(hits, citations, terms)
     assert "<script" not in html and "<img" not in html and "&lt;script&gt;" in html
 
