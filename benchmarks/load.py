@@ -36,6 +36,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,9 +158,10 @@ class QueueClient:
         self.fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "ask")
         self.session = uuid.uuid4().hex
 
-    def predict(self, question: str, previous: str, k: int, api_name: str = "/ask") -> Any:
+    def ask(self, question: str) -> Any:
+        """The ``/ask`` result for ``question`` (no previous question, 5 passages)."""
         joined = self.http.post(f"{self.api}/queue/join", json={
-            "data": [question, previous, k], "fn_index": self.fn_index,
+            "data": [question, "", 5], "fn_index": self.fn_index,
             "session_hash": self.session, "event_data": None, "trigger_id": None,
         })
         joined.raise_for_status()
@@ -180,16 +182,17 @@ class QueueClient:
         raise RuntimeError("the event stream ended before the result")
 
 
-def connect(url: str, kind: str):
-    """A client of ``kind`` (``http`` or ``gradio_client``) with a ``predict`` method."""
+def connect(url: str, kind: str) -> Callable[[str], Any]:
+    """A client of ``kind`` (``http`` or ``gradio_client``): question in, ``/ask`` result out."""
     if kind == "http":
-        return QueueClient(url)
+        return QueueClient(url).ask
     from gradio_client import Client
 
     # ssl_verify=False: gradio_client opens a new httpx client for every request, and with
     # verification on each one loads the CA bundle — 50 ms of client CPU per request on loopback.
-    return Client(url, verbose=False, analytics_enabled=False, download_files=False, ssl_verify=False,
-                  httpx_kwargs={"timeout": REQUEST_TIMEOUT_SECONDS})
+    client = Client(url, verbose=False, analytics_enabled=False, download_files=False, ssl_verify=False,
+                    httpx_kwargs={"timeout": REQUEST_TIMEOUT_SECONDS})
+    return lambda question: client.predict(question, "", 5, api_name="/ask")
 
 
 def run_clients(
@@ -203,14 +206,14 @@ def run_clients(
     tally = Tally()
     next_number = iter(range(requests))
     take_lock = threading.Lock()
-    connections = [connect(url, kind) for _ in range(clients)]
-    for client in connections:  # one untimed request each: connections and first-call caches
-        client.predict(questions[0], "", 5, api_name="/ask")
+    askers = [connect(url, kind) for _ in range(clients)]
+    for ask in askers:  # one untimed request each: connections and first-call caches
+        ask(questions[0])
     cpu_before = {"server": cpu_seconds(server_pid), "clients": cpu_seconds()}
     started = time.perf_counter()
     deadline = started + max_seconds
 
-    def work(client) -> None:
+    def work(ask: Callable[[str], Any]) -> None:
         while time.perf_counter() < deadline:
             with take_lock:
                 number = next(next_number, None)
@@ -221,7 +224,7 @@ def run_clients(
             first_time = 0 < number < len(questions)
             sent = time.perf_counter()
             try:
-                result = client.predict(question, "", 5, api_name="/ask")
+                result = ask(question)
                 if not isinstance(result, dict) or "answer" not in result:
                     raise ValueError(f"unexpected result {str(result)[:80]!r}")
             except Exception as error:  # every kind of failure is counted, none stops the run
@@ -233,7 +236,7 @@ def run_clients(
                 (tally.first_ms if first_time else tally.repeated_ms).append(elapsed)
                 tally.answered += result["answer"] is not None
 
-    threads = [threading.Thread(target=work, args=(client,)) for client in connections]
+    threads = [threading.Thread(target=work, args=(ask,)) for ask in askers]
     for thread in threads:
         thread.start()
     for thread in threads:
