@@ -83,6 +83,8 @@ _QUESTION_GAP_WEIGHT = 1.0  # distance added per question character between a ma
 _STRAY_SCALE = 12.0  # question weight inside a span that halves its framing
 # Below this share of the question's weight, the passages are about something else.
 _MIN_COVERAGE = 0.2
+_SLOT_BONUS = 0.3  # ranking bonus of a sentence holding the question word's slot (_frames_slot)
+_SLOT_FRAME = 3  # question characters each side of that slot must match
 _DEFINING_BONUS = 0.5  # ranking bonus of a sentence that defines the term a question asks about
 _MAX_SLOT = 20  # characters a slot between the question word's neighbours may hold
 _TAGGED_SENTENCES = 2  # best sentences whose words are tagged for name questions
@@ -580,7 +582,7 @@ class AnswerExtractor:
             and question[index] not in query.keys
             and wh_start - _FOCUS_REACH <= index < wh_end + _FOCUS_REACH
         ]
-        found_by_sentence: list[tuple[int, Sentence, int, int, set[int], set[int]]] = []
+        found_by_sentence: list[tuple[int, Sentence, int, int, set[int], set[int], bool]] = []
         for rank, (hit, text) in enumerate(zip(hits, texts, strict=True)):
             passage = hit.passage
             for sentence in split_sentences(passage.text, offset=passage.start):
@@ -588,21 +590,25 @@ class AnswerExtractor:
                     sentence.start - passage.start,
                     sentence.end - passage.start,
                 )
-                found = set().union(*self._alignment(query, text, local_start, local_end))
+                aligned = self._alignment(query, text, local_start, local_end)
+                found = set().union(*aligned)
+                framed = _frames_slot(aligned, text[local_start:local_end], wh_start, wh_end)
                 characters = set(text[local_start:local_end])
                 alone = {
                     index
                     for index in shortened
                     if index not in found and question[index] in characters
                 }
-                found_by_sentence.append((rank, sentence, local_start, local_end, found, alone))
+                found_by_sentence.append(
+                    (rank, sentence, local_start, local_end, found, alone, framed)
+                )
         count = len(found_by_sentence)
         top_score = max(hit.score for hit in hits)
         shortfall = [
             (top_score - hit.score) / top_score if top_score > 0 else 0.0 for hit in hits
         ]
         frequency = [0] * len(weights)
-        for *_, found, _alone in found_by_sentence:
+        for *_, found, _alone, _framed in found_by_sentence:
             for position in found:
                 frequency[position] += 1
         specific = [
@@ -630,7 +636,7 @@ class AnswerExtractor:
         matches: list[_SentenceMatch] = []
         context: set[int] = set()
         previous_rank = -1
-        for (rank, sentence, local_start, local_end, found, alone), elsewhere in zip(
+        for (rank, sentence, local_start, local_end, found, alone, framed), elsewhere in zip(
             found_by_sentence, elsewhere_flags, strict=True
         ):
             if rank != previous_rank:
@@ -646,6 +652,8 @@ class AnswerExtractor:
                 - _RANK_PENALTY * rank
                 - _SCORE_GAP_PENALTY * max(0.0, shortfall[rank] - _SCORE_GAP_FREE)
             )
+            if framed:
+                score += _SLOT_BONUS
             if term:
                 score += _DEFINING_BONUS * _defines(texts[rank], local_start, local_end, term)
             if elsewhere:
@@ -1177,6 +1185,32 @@ def _defines(text: str, start: int, end: int, term: str) -> float:
     if position - start > 2:
         return 0.0
     return 1.0 if text.startswith(("（", "(", "，", ","), after) else 0.5
+
+
+def _frames_slot(aligned: Sequence[set[int]], sentence: str, wh_start: int, wh_end: int) -> bool:
+    """Whether the sentence holds the question's ``_SLOT_FRAME`` characters right before and right
+    after the question word, with a short stretch of one clause between them: the answer's slot
+    (都市圈以哪个城市为核心 ↔ …都市圈以长春为核心). Shorter frames (是谁的, 在哪些) are too
+    common to tell the answer's sentence (CMRC F1 −0.001 with 2 characters, unchanged with 3)."""
+    if wh_start < _SLOT_FRAME:
+        return False
+    left = None
+    last = len(aligned) - _SLOT_FRAME
+    for offset, positions in enumerate(aligned):
+        if sentence[offset] in _CLAUSE_BREAK:
+            left = None
+        elif (
+            left is not None
+            and 0 < offset - left - 1 <= _MAX_SLOT
+            and offset <= last
+            and all(wh_end + step in aligned[offset + step] for step in range(_SLOT_FRAME))
+        ):
+            return True
+        elif offset + 1 >= _SLOT_FRAME and all(
+            wh_start - 1 - step in aligned[offset - step] for step in range(_SLOT_FRAME)
+        ):
+            left = offset
+    return False
 
 
 def _open_slots(aligned: Sequence[set[int]], wh_start: int, wh_end: int) -> Sequence[set[int]]:

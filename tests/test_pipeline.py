@@ -111,6 +111,14 @@ def test_a_paraphrase_is_answered_from_the_sentence_closest_in_meaning(seed_pipe
     assert answer.sentence == "长春现代化都市圈以长春为核心，联动吉林、四平、辽源三市。"
 
 
+def test_the_sentence_framing_the_question_words_slot_answers(seed_pipeline):
+    # Four passages retrieval ranks higher share more of the question's words (都市圈, 城市,
+    # 核心); only this sentence has the words on both sides of the question word around a slot.
+    answer = seed_pipeline.ask("都市圈以哪个城市为核心？").answer
+    assert answer is not None and answer.text == "长春"
+    assert answer.sentence == "长春现代化都市圈以长春为核心，联动吉林、四平、辽源三市。"
+
+
 @pytest.mark.parametrize("question", ["长春现代化都市圈包括哪几个城市？", "哪个城市是长春都市圈的核心？"])
 def test_a_passage_is_found_by_the_one_sentence_that_answers(seed_pipeline, question):
     # The passage is mostly about other things; as a whole it ranked below the first five.
