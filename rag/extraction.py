@@ -353,9 +353,23 @@ class AnswerExtractor:
         Raises:
             QuestionError: the question is empty or only punctuation.
         """
-        analysis = analyze_question(question, self._pos_tokenizer().tokenizer)
-        query = self._prepare(analysis)
+        tokenizer = self._pos_tokenizer().tokenizer
+        analysis = analyze_question(question, tokenizer)
         hits = tuple(hits)[: self.config.answer_passages]
+        answer = self._answer(analysis, hits)
+        if (recast := analysis.role_recast) is not None:
+            # 都市圈的核心是哪个城市 is also read as 都市圈以哪个城市为核心; that reading wins when
+            # its sentence says so (以长春为核心). Taking it when it is surer instead lowers CMRC
+            # F1 (the 110 such questions: 62.4 → 60.4 F1 points; with the check 62.7).
+            question_form, role = recast
+            other = self._answer(analyze_question(question_form, tokenizer), hits)
+            if other is not None and _states_role(other, role):
+                return other
+        return answer
+
+    def _answer(self, analysis: QuestionAnalysis, hits: Sequence[Hit]) -> Answer | None:
+        """The best answer span for an analysed question, as ``extract`` describes."""
+        query = self._prepare(analysis)
         if query.total <= 0 or not hits:
             return None
         texts = [normalize(hit.passage.text) for hit in hits]
@@ -1211,6 +1225,13 @@ def _frames_slot(aligned: Sequence[set[int]], sentence: str, wh_start: int, wh_e
         ):
             left = offset
     return False
+
+
+def _states_role(answer: Answer, role: str) -> bool:
+    """Whether the answer's sentence says it fills ``role`` in the form 以<answer>为<role>."""
+    other = f"[^{re.escape(''.join(_CLAUSE_BREAK))}]{{0,3}}"
+    stated = f"以{other}{re.escape(normalize(answer.text))}{other}为{re.escape(role)}"
+    return re.search(stated, normalize(answer.sentence)) is not None
 
 
 def _open_slots(aligned: Sequence[set[int]], wh_start: int, wh_end: int) -> Sequence[set[int]]:

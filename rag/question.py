@@ -169,6 +169,17 @@ _MEASURE_WORDS = frozenset("个种类家所座条项部只支款本首位处件�
 _PLURAL = re.compile(r"哪(?:些|几|[两二三四五六七八九十])")
 _QUOTES = "“”‘’「」『』\"'"
 _NOT_TERM_START = re.compile(r"^(?:这|那|它|他|她|其|该|此)")
+_ROLE = re.compile(r"(?P<owner>.+)的(?P<role>[\u4e00-\u9fff]{1,4})")  # 都市圈的核心
+_ROLE_TYPES = frozenset(
+    {
+        AnswerType.PERSON,
+        AnswerType.PLACE,
+        AnswerType.ORGANIZATION,
+        AnswerType.ENTITY,
+        AnswerType.LIST,
+        AnswerType.DESCRIPTION,
+    }
+)
 
 # Words that contain a question word's characters without asking anything.
 _NOT_QUESTION_WORDS = frozenset(
@@ -218,6 +229,25 @@ class QuestionAnalysis:
     def right(self) -> str:
         """Normalised text after the question word: the answer sentence's right context."""
         return self.normalized[self.wh_end :]
+
+    @property
+    def role_recast(self) -> tuple[str, str] | None:
+        """For a question asking what fills a role of something (都市圈的核心是哪个城市 /
+        哪个城市是都市圈的核心): the question in the form Chinese often states its answer in
+        (都市圈以哪个城市为核心) and the role (核心). None for other questions, and for those
+        asking for a number, date or reason, which are not stated that way.
+        """
+        if self.answer_type not in _ROLE_TYPES:
+            return None
+        if self.wh_end == len(self.normalized) and self.left.endswith("是"):
+            match = _ROLE.fullmatch(self.left[:-1])
+        elif self.wh_start == 0 and self.right.startswith("是"):
+            match = _ROLE.fullmatch(self.right[1:])
+        else:
+            return None
+        if match is None:
+            return None
+        return f"{match['owner']}以{self.wh_word}为{match['role']}", match["role"]
 
 
 @lru_cache(maxsize=1)

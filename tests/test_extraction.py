@@ -182,6 +182,15 @@ def _single(text: str) -> list[Hit]:
     return [Hit(Passage("c#p001", "c", "c.txt", "", "", 1, 0, len(text), text), 1.0)]
 
 
+def test_a_role_asked_for_is_answered_where_the_sentence_states_it_with_yi_wei():
+    text = (
+        "长春市在推动都市圈城市加强科技创新和产业发展方面将从以下三个方面着力。"
+        "都市圈是区域协调的核心载体。长春现代化都市圈以长春为核心，联动吉林、四平、辽源三市。"
+    )
+    answer = AnswerExtractor().extract("都市圈的核心是哪个城市？", _single(text))
+    assert answer is not None and answer.text == "长春"
+
+
 def test_definition_questions_get_the_sentence_that_defines_the_term():
     text = (
         "底面是正多边形的直棱柱叫做正棱柱。"

@@ -215,3 +215,18 @@ def test_another_name_asked_for_is_an_alias_question(question):
 def test_a_name_asked_after_a_title_or_plainly_is_no_alias_question():
     assert analyze_question("四平市长叫什么名字？").answer_type is AnswerType.PERSON
     assert analyze_question("这条路叫什么名字？").answer_type is AnswerType.ENTITY
+
+
+@pytest.mark.parametrize(
+    ("question", "recast"),
+    [
+        ("都市圈的核心是哪个城市？", ("都市圈以哪个城市为核心", "核心")),
+        ("哪个城市是长春都市圈的核心？", ("长春都市圈以哪个城市为核心", "核心")),
+        ("宏都阿里山公司的主要业务是什么？", ("宏都阿里山公司以什么为主要业务", "主要业务")),
+        ("都市圈以哪个城市为核心？", None),
+        ("辽源的高铁站在哪里？", None),
+        ("长春的人口是多少万", None),  # a number is not stated as 以…为人口
+    ],
+)
+def test_a_question_asking_what_fills_a_role_is_recast_as_the_answer_states_it(question, recast):
+    assert analyze_question(question).role_recast == recast
