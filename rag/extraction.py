@@ -606,7 +606,9 @@ class AnswerExtractor:
                 )
                 aligned = self._alignment(query, text, local_start, local_end)
                 found = set().union(*aligned)
-                framed = _frames_slot(aligned, text[local_start:local_end], wh_start, wh_end)
+                framed = {wh_start - 1, wh_end} <= found and _frames_slot(
+                    aligned, text[local_start:local_end], wh_start, wh_end
+                )
                 characters = set(text[local_start:local_end])
                 alone = {
                     index
