@@ -85,6 +85,10 @@ _STRAY_SCALE = 12.0  # question weight inside a span that halves its framing
 _MIN_COVERAGE = 0.2
 _SLOT_BONUS = 0.3  # ranking bonus of a sentence holding the question word's slot (_frames_slot)
 _SLOT_FRAME = 3  # question characters each side of that slot must match
+# An enumeration of the noun asked for (哪几个城市 ↔ 长春市、吉林市、四平市、辽源市4个城市) gets
+# the same bonus where the sentence itself holds this share of the question's weight (a list of
+# 龙头企业 in a sentence about something else holds 0.30 of it, the seed lists 0.72–0.98).
+_LIST_COVERAGE = 0.5
 _DEFINING_BONUS = 0.5  # ranking bonus of a sentence that defines the term a question asks about
 _MAX_SLOT = 20  # characters a slot between the question word's neighbours may hold
 _TAGGED_SENTENCES = 2  # best sentences whose words are tagged for name questions
@@ -261,6 +265,7 @@ class _Query:
     weights: tuple[float, ...]  # per character of the normalised question; 0 = not looked for
     total: float
     keys: dict[str, tuple[int, ...]]  # bigram, single-character word or latin/digit run → starts
+    enumeration: re.Pattern[str] | None  # see _enumeration_of
 
 
 @dataclass(frozen=True)
@@ -414,7 +419,14 @@ class AnswerExtractor:
                 query.analysis.wh_start,
                 query.analysis.wh_end,
             )
-            spans = []
+            spans = [
+                _enumerated(text, found, boundaries)
+                for found in (
+                    query.enumeration.finditer(text, match.local_start, match.local_end)
+                    if query.enumeration is not None
+                    else ()
+                )
+            ]
             for candidate in self._candidates(query, text, match, aligned, words):
                 span = self._trim(query, text, candidate, boundaries, aligned, match.local_start)
                 if plural:
@@ -545,6 +557,7 @@ class AnswerExtractor:
             tuple(weights),
             sum(weights),
             {key: tuple(starts) for key, starts in keys.items()},
+            _enumeration_of(analysis),
         )
 
     # --- sentences -----------------------------------------------------------------------------
@@ -588,6 +601,7 @@ class AnswerExtractor:
         weights = query.weights
         question = query.analysis.normalized
         wh_start, wh_end = query.analysis.wh_start, query.analysis.wh_end
+        enumeration = query.enumeration
         shortened = [
             index
             for index, weight in enumerate(weights)
@@ -596,7 +610,9 @@ class AnswerExtractor:
             and question[index] not in query.keys
             and wh_start - _FOCUS_REACH <= index < wh_end + _FOCUS_REACH
         ]
-        found_by_sentence: list[tuple[int, Sentence, int, int, set[int], set[int], bool]] = []
+        found_by_sentence: list[
+            tuple[int, Sentence, int, int, set[int], set[int], bool, bool]
+        ] = []
         for rank, (hit, text) in enumerate(zip(hits, texts, strict=True)):
             passage = hit.passage
             for sentence in split_sentences(passage.text, offset=passage.start):
@@ -610,13 +626,16 @@ class AnswerExtractor:
                     aligned, text[local_start:local_end], wh_start, wh_end
                 )
                 characters = set(text[local_start:local_end])
+                listed = enumeration is not None and bool(
+                    enumeration.search(text, local_start, local_end)
+                )
                 alone = {
                     index
                     for index in shortened
                     if index not in found and question[index] in characters
                 }
                 found_by_sentence.append(
-                    (rank, sentence, local_start, local_end, found, alone, framed)
+                    (rank, sentence, local_start, local_end, found, alone, framed, listed)
                 )
         count = len(found_by_sentence)
         top_score = max(hit.score for hit in hits)
@@ -624,7 +643,7 @@ class AnswerExtractor:
             (top_score - hit.score) / top_score if top_score > 0 else 0.0 for hit in hits
         ]
         frequency = [0] * len(weights)
-        for *_, found, _alone, _framed in found_by_sentence:
+        for *_, found, _alone, _framed, _listed in found_by_sentence:
             for position in found:
                 frequency[position] += 1
         specific = [
@@ -652,9 +671,8 @@ class AnswerExtractor:
         matches: list[_SentenceMatch] = []
         context: set[int] = set()
         previous_rank = -1
-        for (rank, sentence, local_start, local_end, found, alone, framed), elsewhere in zip(
-            found_by_sentence, elsewhere_flags, strict=True
-        ):
+        for found_in_sentence, elsewhere in zip(found_by_sentence, elsewhere_flags, strict=True):
+            rank, sentence, local_start, local_end, found, alone, framed, listed = found_in_sentence
             if rank != previous_rank:
                 context, previous_rank = set(), rank
             coverage = sum(weights[index] for index in found | context) / query.total
@@ -668,7 +686,8 @@ class AnswerExtractor:
                 - _RANK_PENALTY * rank
                 - _SCORE_GAP_PENALTY * max(0.0, shortfall[rank] - _SCORE_GAP_FREE)
             )
-            if framed:
+            own = sum(weights[index] for index in found) / query.total
+            if framed or (listed and own >= _LIST_COVERAGE):
                 score += _SLOT_BONUS
             if term:
                 score += _DEFINING_BONUS * _defines(texts[rank], local_start, local_end, term)
@@ -1201,6 +1220,27 @@ def _defines(text: str, start: int, end: int, term: str) -> float:
     if position - start > 2:
         return 0.0
     return 1.0 if text.startswith(("（", "(", "，", ","), after) else 0.5
+
+
+def _enumeration_of(analysis: QuestionAnalysis) -> re.Pattern[str] | None:
+    """For a question asking for several names of a kind (哪几个城市, 哪些企业): a pattern of
+    names listed with 、 and closed by a count or 等 and that noun (长春市、吉林市、四平市、辽源市
+    4个城市, 吉林、四平、辽源三市, 艾仕得涂料、星云化工、华涂化工等企业); group 1 is the list."""
+    if not analysis.plural or not analysis.head or analysis.answer_type not in _NAME_TAGS:
+        return None
+    heads = {analysis.head, analysis.head[-1]} if len(analysis.head) == 2 else {analysis.head}
+    names = "|".join(sorted(heads, key=len, reverse=True))
+    item = r"[^、，,。；;和与及\s]{1,8}"
+    return re.compile(rf"((?:{item}、)+{item})(?:等|[0-9一二两三四五六七八九十]+个?)(?:{names})")
+
+
+def _enumerated(text: str, found: re.Match[str], boundaries: frozenset[int]) -> _Span:
+    """The names an ``_enumeration_of`` match lists, its first item cut to its last word of two
+    characters or more (联动吉林、四平、辽源三市 → 吉林、四平、辽源)."""
+    start, end = found.span(1)
+    first_end = text.index("、", start)
+    start = max((offset for offset in boundaries if start <= offset <= first_end - 2), default=start)
+    return _Span(start, end, 1.0, 1.0)
 
 
 def _frames_slot(aligned: Sequence[set[int]], sentence: str, wh_start: int, wh_end: int) -> bool:

@@ -220,6 +220,29 @@ def test_several_names_asked_for_get_the_whole_enumeration():
     assert answer is not None and answer.text == "大梨树河、太平河和小仙人河"
 
 
+def test_an_enumeration_of_the_noun_asked_for_answers_a_plural_question():
+    # The first sentences share 都市圈 and 城市 with the question; the last lists four cities and
+    # closes the list with the noun asked for (4个城市).
+    text = (
+        "各地结合城市定位、产业布局与未来人口预测，盘活都市圈内教育资源。"
+        "持续推动教育、医疗等优势资源向都市圈城市延伸覆盖。"
+        "都市圈内资源共享，带来了方便。"
+        "长春现代化都市圈建设过程中，教育资源打通共享。"
+        "目前，都市圈建设进程中，已经推动实现首批事项208项。"
+        "长春市在推动都市圈城市加强科技创新方面将从三个方面着力。"
+        "四市共建都市圈城市云网校，打造精品课程。"
+        "都市圈建设是赋予吉林省和长春市、吉林市、四平市、辽源市4个城市的重大历史使命。"
+    )
+    answer = AnswerExtractor().extract("都市圈有哪几个城市？", _single(text))
+    assert answer is not None and answer.text == "长春市、吉林市、四平市、辽源市"
+
+
+def test_an_enumeration_starts_at_its_first_name_not_the_verb_before_it():
+    text = "长春现代化都市圈以长春为核心，联动吉林、四平、辽源三市。"
+    answer = AnswerExtractor().extract("长春现代化都市圈包括哪几个城市？", _single(text))
+    assert answer is not None and answer.text == "吉林、四平、辽源"
+
+
 def test_a_list_answer_ends_with_the_enumeration_not_its_count(extractor):
     # A list of things keeps the words before it (CMRC answers 分布于X、Y); the count 三大 that
     # answers 哪几 itself goes.

@@ -121,6 +121,12 @@ def test_the_sentence_framing_the_question_words_slot_answers(seed_pipeline, que
     assert answer.sentence == "长春现代化都市圈以长春为核心，联动吉林、四平、辽源三市。"
 
 
+@pytest.mark.parametrize("question", ["都市圈有哪几个城市？", "长春都市圈有哪些城市？"])
+def test_the_cities_of_the_area_are_the_sentence_listing_them(seed_pipeline, question):
+    answer = seed_pipeline.ask(question).answer
+    assert answer is not None and answer.text == "长春市、吉林市、四平市、辽源市"
+
+
 @pytest.mark.parametrize("question", ["长春现代化都市圈包括哪几个城市？", "哪个城市是长春都市圈的核心？"])
 def test_a_passage_is_found_by_the_one_sentence_that_answers(seed_pipeline, question):
     # The passage is mostly about other things; as a whole it ranked below the first five.
