@@ -787,9 +787,10 @@ class AnswerExtractor:
         """Clauses between a left and a right frame.
 
         The left frame is a run matching words before the question word, chained leftwards with
-        earlier runs matching earlier words; it is worth more the more of the left words it
-        covers and the fewer words it misses next to the question word. The right frame mirrors
-        it. A side of the question without words (谁获得了… / …是什么) is framed by a clause edge.
+        earlier runs matching earlier words, but not across 、 (the items of a list frame their
+        own names: 四平市市长陈德明、辽源市市长高飞 answers 四平市长是谁 with 陈德明 only); it is
+        worth more the more of the left words it covers and the fewer words it misses next to
+        the question word. The right frame mirrors it. A side of the question without words (谁获得了… / …是什么) is framed by a clause edge.
         """
         weights = query.weights
         wh_start, wh_end = query.analysis.wh_start, query.analysis.wh_end
@@ -813,12 +814,14 @@ class AnswerExtractor:
                 )
                 if not framing and not follows:
                     return 0.0
-            covered, lowest = set(before), min(before)
+            covered, lowest, edge = set(before), min(before), runs[i].start
             for k in range(i - 1, -1, -1):
+                if "、" in text[runs[k].end : edge]:
+                    break
                 earlier = {p for p in runs[k].positions if p < lowest}
                 if earlier:
                     covered |= earlier
-                    lowest = min(earlier)
+                    lowest, edge = min(earlier), runs[k].start
             share = sum(weights[p] for p in covered) / left_total
             return (0.5 + 0.5 * share) / (1.0 + missing / 3.0)
 
@@ -836,12 +839,14 @@ class AnswerExtractor:
                 )
                 if not framing and not precedes:
                     return 0.0
-            covered, highest = set(after), max(after)
+            covered, highest, edge = set(after), max(after), runs[j].end
             for k in range(j + 1, len(runs)):
+                if "、" in text[edge : runs[k].start]:
+                    break
                 later = {p for p in runs[k].positions if p > highest}
                 if later:
                     covered |= later
-                    highest = max(later)
+                    highest, edge = max(later), runs[k].end
             share = sum(weights[p] for p in covered) / right_total
             return (0.5 + 0.5 * share) / (1.0 + missing / 3.0)
 
