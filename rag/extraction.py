@@ -601,7 +601,6 @@ class AnswerExtractor:
         weights = query.weights
         question = query.analysis.normalized
         wh_start, wh_end = query.analysis.wh_start, query.analysis.wh_end
-        enumeration = query.enumeration
         shortened = [
             index
             for index, weight in enumerate(weights)
@@ -626,8 +625,8 @@ class AnswerExtractor:
                     aligned, text[local_start:local_end], wh_start, wh_end
                 )
                 characters = set(text[local_start:local_end])
-                listed = enumeration is not None and bool(
-                    enumeration.search(text, local_start, local_end)
+                listed = query.enumeration is not None and bool(
+                    query.enumeration.search(text, local_start, local_end)
                 )
                 alone = {
                     index
@@ -790,7 +789,8 @@ class AnswerExtractor:
         earlier runs matching earlier words, but not across 、 (the items of a list frame their
         own names: 四平市市长陈德明、辽源市市长高飞 answers 四平市长是谁 with 陈德明 only); it is
         worth more the more of the left words it covers and the fewer words it misses next to
-        the question word. The right frame mirrors it. A side of the question without words (谁获得了… / …是什么) is framed by a clause edge.
+        the question word. The right frame mirrors it. A side of the question without words
+        (谁获得了… / …是什么) is framed by a clause edge.
         """
         weights = query.weights
         wh_start, wh_end = query.analysis.wh_start, query.analysis.wh_end
