@@ -157,6 +157,11 @@ _PERSON_TITLE = re.compile(
     r"(?:长|主任|书记|经理|主席|总统|总理|委员|代表|老板|作者|导演|主持人|创始人|负责人|发言人|老师|先生|女士|教练)"
     r"(?:的名字|名字)?(?:叫做?|是|名叫|姓)$"
 )
+# After 多久 / 多长时间, an event that completes something: the question asks when it happens.
+_COMPLETION = re.compile(
+    r"(?:能|可以|才能?|就|会|将|要|可|才可以)?"
+    r"(?:通车|建成|完工|竣工|开通|投用|投入使用|投产|运营|落成|开工|上线|开业|开放|通高铁|通地铁)"
+)
 _RATE = re.compile(r"(?:率|比例|比重|占比|百分比)")
 # 什么是X / X是什么 / X指的是什么 with X a bare term: the question asks for X's definition. A term
 # with 的 names an attribute (瓦士本市的主街道是什么 asks for a thing, not a definition).
@@ -443,6 +448,8 @@ def _refine(
                 unit, wh_end = "元", wh_end + 1  # 多少钱: an amount of money
     if answer_type is AnswerType.NUMBER and not unit and _RATE.search(normalized, 0, wh_start):
         unit = "%"  # 普及率只有多少 / 占比是多少: a percentage
+    if answer_type is AnswerType.DURATION and _COMPLETION.match(normalized, wh_end):
+        answer_type = AnswerType.DATE  # 高铁多久通车 asks when it opens (“十五五”末期)
     return answer_type, head, unit, wh_end
 
 

@@ -230,3 +230,16 @@ def test_a_name_asked_after_a_title_or_plainly_is_no_alias_question():
 )
 def test_a_question_asking_what_fills_a_role_is_recast_as_the_answer_states_it(question, recast):
     assert analyze_question(question).role_recast == recast
+
+
+@pytest.mark.parametrize(
+    ("question", "answer_type"),
+    [
+        ("辽源高铁多久通车？", AnswerType.DATE),
+        ("长辽四通高铁还要多久才能建成？", AnswerType.DATE),
+        ("辽源到长春坐高铁要多久？", AnswerType.DURATION),
+        ("长柄艾纳香的花期约是多久？", AnswerType.DURATION),
+    ],
+)
+def test_how_long_until_something_opens_asks_when(question, answer_type):
+    assert analyze_question(question).answer_type is answer_type
