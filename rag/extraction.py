@@ -609,9 +609,7 @@ class AnswerExtractor:
             and question[index] not in query.keys
             and wh_start - _FOCUS_REACH <= index < wh_end + _FOCUS_REACH
         ]
-        found_by_sentence: list[
-            tuple[int, Sentence, int, int, set[int], set[int], bool, bool]
-        ] = []
+        found_by_sentence: list[tuple[int, Sentence, int, int, set[int], set[int], bool]] = []
         for rank, (hit, text) in enumerate(zip(hits, texts, strict=True)):
             passage = hit.passage
             for sentence in split_sentences(passage.text, offset=passage.start):
@@ -621,20 +619,23 @@ class AnswerExtractor:
                 )
                 aligned = self._alignment(query, text, local_start, local_end)
                 found = set().union(*aligned)
-                framed = {wh_start - 1, wh_end} <= found and _frames_slot(
-                    aligned, text[local_start:local_end], wh_start, wh_end
+                # Holds the answer's slot, or lists the names asked for (_SLOT_BONUS).
+                slotted = (
+                    {wh_start - 1, wh_end} <= found
+                    and _frames_slot(aligned, text[local_start:local_end], wh_start, wh_end)
+                ) or (
+                    query.enumeration is not None
+                    and sum(weights[index] for index in found) >= _LIST_COVERAGE * query.total
+                    and query.enumeration.search(text, local_start, local_end) is not None
                 )
                 characters = set(text[local_start:local_end])
-                listed = query.enumeration is not None and bool(
-                    query.enumeration.search(text, local_start, local_end)
-                )
                 alone = {
                     index
                     for index in shortened
                     if index not in found and question[index] in characters
                 }
                 found_by_sentence.append(
-                    (rank, sentence, local_start, local_end, found, alone, framed, listed)
+                    (rank, sentence, local_start, local_end, found, alone, slotted)
                 )
         count = len(found_by_sentence)
         top_score = max(hit.score for hit in hits)
@@ -642,7 +643,7 @@ class AnswerExtractor:
             (top_score - hit.score) / top_score if top_score > 0 else 0.0 for hit in hits
         ]
         frequency = [0] * len(weights)
-        for *_, found, _alone, _framed, _listed in found_by_sentence:
+        for *_, found, _alone, _slotted in found_by_sentence:
             for position in found:
                 frequency[position] += 1
         specific = [
@@ -671,7 +672,7 @@ class AnswerExtractor:
         context: set[int] = set()
         previous_rank = -1
         for found_in_sentence, elsewhere in zip(found_by_sentence, elsewhere_flags, strict=True):
-            rank, sentence, local_start, local_end, found, alone, framed, listed = found_in_sentence
+            rank, sentence, local_start, local_end, found, alone, slotted = found_in_sentence
             if rank != previous_rank:
                 context, previous_rank = set(), rank
             coverage = sum(weights[index] for index in found | context) / query.total
@@ -685,8 +686,7 @@ class AnswerExtractor:
                 - _RANK_PENALTY * rank
                 - _SCORE_GAP_PENALTY * max(0.0, shortfall[rank] - _SCORE_GAP_FREE)
             )
-            own = sum(weights[index] for index in found) / query.total
-            if framed or (listed and own >= _LIST_COVERAGE):
+            if slotted:
                 score += _SLOT_BONUS
             if term:
                 score += _DEFINING_BONUS * _defines(texts[rank], local_start, local_end, term)
