@@ -407,7 +407,9 @@ class AnswerExtractor:
             _STRONG_TYPE_WEIGHT if answer_type in _STRONGLY_TYPED or plural else _TYPE_WEIGHT
         )
         best: _Choice | None = None
-        ranked = self._rank_sentences(query, hits, texts)[: self.config.reader_sentences]
+        ranked = _distinct(self._rank_sentences(query, hits, texts), hits)[
+            : self.config.reader_sentences
+        ]
         for rank, match in enumerate(ranked):
             text = texts[match.hit_rank]
             # Names are tagged in the best sentences only: tagging is the reader's slowest step.
@@ -1279,6 +1281,20 @@ def _states_role(answer: Answer, role: str) -> bool:
     other = f"[^{re.escape(''.join(_CLAUSE_BREAK))}]{{0,3}}"
     stated = f"以{other}{re.escape(normalize(answer.text))}{other}为{re.escape(role)}"
     return re.search(stated, normalize(answer.sentence)) is not None
+
+
+def _distinct(matches: list[_SentenceMatch], hits: Sequence[Hit]) -> list[_SentenceMatch]:
+    """``matches`` with each sentence once, where it ranks best: neighbouring passages share a
+    sentence, which would otherwise take two of the few places the reader reads (辽源什么时候通高铁
+    read 8月，政企会谈通过了… twice and never reached …力争“十五五”末期建成通车)."""
+    seen: set[tuple[str, int]] = set()
+    distinct = []
+    for match in matches:
+        key = (hits[match.hit_rank].passage.doc_id, match.sentence.start)
+        if key not in seen:
+            seen.add(key)
+            distinct.append(match)
+    return distinct
 
 
 def _open_slots(aligned: Sequence[set[int]], wh_start: int, wh_end: int) -> Sequence[set[int]]:

@@ -596,3 +596,22 @@ def test_a_passage_retrieval_scores_far_below_the_first_gives_way():
 def test_another_name_is_what_follows_a_marker_of_one(text, question, expected):
     answer = AnswerExtractor().extract(question, _single(text))
     assert answer is not None and answer.text == expected
+
+
+def test_a_sentence_shared_by_neighbouring_passages_takes_one_of_the_places_read():
+    # Passages overlap by a sentence; read twice, 8月… would fill two of the two places read
+    # here and the sentence saying when the line opens would never be read.
+    document = (
+        "辽源推进交通一体化，构建高铁半小时交通圈。"
+        "8月，政企会谈通过了长四辽通高铁（辽源段）项目工作方案。"
+        "辽源高铁项目力争“十五五”末期建成通车。"
+    )
+    first, second, third = (sentence + "。" for sentence in document.split("。")[:3])
+    texts = [first + second, second + third]
+    hits = []
+    for number, text in enumerate(texts, start=1):
+        start = document.index(text)
+        passage = Passage(f"d#p{number}", "d", "d.txt", "", "", number, start, start + len(text), text)
+        hits.append(Hit(passage, 1.0 / number))
+    answer = AnswerExtractor(Config(reader_sentences=2)).extract("辽源什么时候通高铁？", hits)
+    assert answer is not None and answer.text == "“十五五”末期"
