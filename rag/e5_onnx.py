@@ -37,6 +37,10 @@ class E5Onnx:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # Without the arena a run's buffers are freed after it: an index build's batches of
+        # 4,096 tokens otherwise keep ≈ 0.5 GB reserved for the process's life; questions run
+        # no slower (11.8 vs 12.0 ms).
+        options.enable_cpu_mem_arena = False
         # Loaded from a file: onnxruntime keeps a model given as bytes for the session's life.
         with tempfile.TemporaryDirectory(prefix="rag-e5-") as folder:
             graph_file = Path(folder) / "e5.onnx"
