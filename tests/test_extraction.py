@@ -458,8 +458,8 @@ def test_a_name_the_question_holds_is_no_answer_to_it(extractor):
         "勘察车站选址的场景已成常态。",
         PARAGRAPHS[0],
     )
-    hits = [
-        Hit(Passage(f"d#p{n}", "d", "d.txt", "", "", n, 0, len(text), text), 1.0 - 0.1 * n)
+    hits = [  # two documents: a sentence is known by its document and offset
+        Hit(Passage(f"d{n}#p1", f"d{n}", f"d{n}.txt", "", "", 1, 0, len(text), text), 1.0 - 0.1 * n)
         for n, text in enumerate(texts)
     ]
     answer = extractor.extract("辽源的高铁站选址在哪？", hits)
