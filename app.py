@@ -502,9 +502,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
 
     config = Config(corpus_dir=args.corpus, index_dir=args.index)
-    # Before the embedder's OpenMP runtime starts (it reads this once): requests run side by side,
-    # so one thread each beats teams of threads contending for two cores (benchmarks/load.py:
-    # 38.8 → 45.4 requests/s). An operator's own OMP_NUM_THREADS wins.
+    # Before the embedder loads (rag.embedding reads it then): requests run side by side, so one
+    # thread each beats teams of threads contending for two cores (benchmarks/load.py: 38.8 →
+    # 45.4 requests/s). An operator's own OMP_NUM_THREADS wins.
     os.environ.setdefault("OMP_NUM_THREADS", str(config.app_threads_per_request))
     # Read when the queue is made. Gradio recomputes its queue statistics (a pandas table of the
     # last 10,000 events) after every request unless told otherwise: 17 % of the server's time

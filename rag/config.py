@@ -75,7 +75,7 @@ class Config:
     # while the queue absorbs bursts; beyond max_size users are told to retry.
     app_concurrency_limit: int = 4
     app_queue_max_size: int = 128
-    # OpenMP threads of one embedding call in the app (index builds there use as many).
+    # Threads of one embedding call in the app (index builds there use as many).
     app_threads_per_request: int = 1
     app_queue_stats_every: int = 500  # requests between refreshes of Gradio's queue statistics
     app_queue_stats_events: int = 2_000  # past requests those statistics cover
