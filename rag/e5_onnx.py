@@ -116,43 +116,43 @@ def _encoder_graph(model: E5Model):
         nodes.append(helper.make_node(kind, list(inputs), [output], **attributes))
         return output
 
-    def linear(x: str, name: str, outputs: int) -> str:
-        weight = model.weights(f"{name}.w").reshape(outputs, -1).T  # stored (out, in)
-        return op("Add", op("MatMul", x, constant(f"{name}.w", weight)), constant(
-            f"{name}.b", model.weights(f"{name}.b")))
+    def parameters(name: str, weight: np.ndarray) -> tuple[str, str]:
+        bias = model.weights(f"{name}.b")
+        return constant(f"{name}.w", weight), constant(f"{name}.b", bias)
 
-    def add_norm(x: str, y: str, name: str) -> str:
-        summed = op("Add", x, y) if y else x
-        return op("LayerNormalization", summed, constant(f"{name}.w", model.weights(f"{name}.w")),
-                  constant(f"{name}.b", model.weights(f"{name}.b")), axis=-1, epsilon=model.eps)
+    def linear(x: str, name: str, outputs: int) -> str:
+        weight, bias = parameters(name, model.weights(f"{name}.w").reshape(outputs, -1).T)
+        return op("Add", op("MatMul", x, weight), bias)  # the weight is stored (out, in)
+
+    def norm(x: str, name: str) -> str:
+        weight, bias = parameters(name, model.weights(f"{name}.w"))
+        return op("LayerNormalization", x, weight, bias, axis=-1, epsilon=model.eps)
 
     split = constant("split_heads", np.array([0, 0, heads, hidden // heads], dtype=np.int64))
     merge = constant("merge_heads", np.array([0, 0, hidden], dtype=np.int64))
-    one, half = constant("one", np.array(1.0, np.float32)), constant("half", np.array(0.5, np.float32))
+    one = constant("one", np.array(1.0, np.float32))
+    half = constant("half", np.array(0.5, np.float32))
     # Masked keys get -10,000 before the softmax: exp() of that is 0 in float32.
     blocked = op("Mul", op("Sub", one, "mask"), constant("blocked", np.array(-1e4, np.float32)))
     blocked = op("Unsqueeze", blocked, constant("axes", np.array([1, 2], dtype=np.int64)))
     scale = constant("scale", np.array(1.0 / np.sqrt(hidden // heads), np.float32))
     root_half = constant("root_half", np.array(1.0 / np.sqrt(2.0), np.float32))
 
-    x = add_norm("embedded", "", "emb.ln")
+    x = norm("embedded", "emb.ln")
     for layer in range(model.layers):
         name = f"l{layer}"
-
-        def by_head(projection: str, order: list[int]) -> str:
-            return op("Transpose", op("Reshape", linear(x, f"{name}.{projection}", hidden), split),
-                      perm=order)
-
-        query, key, value = by_head("q", [0, 2, 1, 3]), by_head("k", [0, 2, 3, 1]), by_head(
-            "v", [0, 2, 1, 3])
-        weights = op("Softmax", op("Add", op("Mul", op("MatMul", query, key), scale), blocked),
-                     axis=-1)
-        context = op("Reshape", op("Transpose", op("MatMul", weights, value), perm=[0, 2, 1, 3]),
-                     merge)
-        x = add_norm(x, linear(context, f"{name}.ao", hidden), f"{name}.aln")
+        query, key, value = (
+            op("Transpose", op("Reshape", linear(x, f"{name}.{part}", hidden), split), perm=order)
+            for part, order in (("q", [0, 2, 1, 3]), ("k", [0, 2, 3, 1]), ("v", [0, 2, 1, 3]))
+        )
+        scores = op("Add", op("Mul", op("MatMul", query, key), scale), blocked)
+        attended = op("MatMul", op("Softmax", scores, axis=-1), value)
+        context = op("Reshape", op("Transpose", attended, perm=[0, 2, 1, 3]), merge)
+        x = norm(op("Add", x, linear(context, f"{name}.ao", hidden)), f"{name}.aln")
         inner = linear(x, f"{name}.fi", model.weights(f"{name}.fi.b").size)
-        gelu = op("Mul", op("Mul", inner, half), op("Add", op("Erf", op("Mul", inner, root_half)), one))
-        x = add_norm(x, linear(gelu, f"{name}.fo", hidden), f"{name}.oln")
+        erf = op("Erf", op("Mul", inner, root_half))
+        gelu = op("Mul", op("Mul", inner, half), op("Add", erf, one))
+        x = norm(op("Add", x, linear(gelu, f"{name}.fo", hidden)), f"{name}.oln")
     nodes.append(helper.make_node("Identity", [x], ["hidden"]))
     graph = helper.make_graph(
         nodes,
