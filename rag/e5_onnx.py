@@ -53,10 +53,6 @@ class E5Onnx:
     def dim(self) -> int:
         return self._model.hidden
 
-    def token_count(self, text: str, prefix: str) -> int:
-        """Tokens the model reads for ``prefix + text``, ``<s>`` and ``</s>`` included."""
-        return len(self._tokenizer.content_ids(prefix + text)) + 2
-
     def embed(self, texts: Sequence[str], prefix: str) -> np.ndarray:
         """Unit vectors of ``prefix + text`` for each of ``texts``, shape (len(texts), dim)."""
         windows, owners = [], []
