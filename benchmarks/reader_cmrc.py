@@ -6,6 +6,9 @@ passages of whole sentences (``Config.passage_min_chars``–``passage_max_chars`
 - ``all``: every passage of the context, in reading order, as hits of one score;
 - ``top3``: the three passages sharing the most character bigrams with the question.
 
+Passages carry their article's title, as the product's do (the reader counts the question's words
+found in the title as found in every sentence of the document).
+
 It prints EM / F1 (``rag.evaluation``) for the even-numbered questions (the only ones rules were
 tuned on), the odd-numbered ones (held out) and all, per expected answer type, and the time the
 reader takes per question. A question the reader refuses counts as an empty answer.
@@ -56,6 +59,7 @@ THRESHOLDS = (0.0, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
 class Example:
     index: int  # position in the file, 0-based: even ones are for tuning
     context_id: str
+    title: str  # the article's: the reader reads a passage as part of its document
     context: str
     question: str
     golds: tuple[str, ...]
@@ -82,7 +86,14 @@ def load_examples(path: Path) -> list[Example]:
                 golds = tuple(answer["text"] for answer in qa["answers"])
                 context = paragraph["context"]
                 examples.append(
-                    Example(len(examples), paragraph["id"], context, qa["question"], golds)
+                    Example(
+                        len(examples),
+                        paragraph["id"],
+                        article.get("title", ""),
+                        context,
+                        qa["question"],
+                        golds,
+                    )
                 )
     return examples
 
@@ -105,7 +116,7 @@ def context_passages(example: Example, config: Config) -> list[Passage]:
             passage_id=f"{example.context_id}#p{number:03d}",
             doc_id=example.context_id,
             source=example.context_id,
-            title="",
+            title=example.title,
             section="",
             paragraph=1,
             start=start,

@@ -96,7 +96,8 @@ _UNTAGGED_LIST = 0.25  # type agreement of a list with no name of the asked kind
 
 # Confidence: what an on-topic question the passages do not answer looks like.
 _MISSING_NAME_FACTOR = 0.5  # per name of the question found in no passage
-# Ranking and confidence factor of a sentence about another place than the question names.
+# Ranking and confidence factor of a sentence about another place than the question names, or
+# from another document than the one whose title it names.
 _ELSEWHERE_FACTOR = 0.5
 _REGION_SUFFIXES = frozenset("省市县州")
 _FOCUS_WEIGHT = 0.5  # share of the score lost when the words next to the question word are missing
@@ -104,6 +105,7 @@ _FOCUS_REACH = 6  # characters before the question word within which its left ne
 _UNTYPED_FACTOR = 0.4  # a date / number / name / list question answered with no such expression
 _NAME_FLAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nsf", "nt", "nz", "eng"})
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9]*")
+_TITLE_QUALIFIER = re.compile(r"\s*[(（]")  # 格斗天王 (电视剧): the name is what comes before
 
 # --- text classes ------------------------------------------------------------------------------
 _CLAUSE_BREAK = frozenset("，,；;：:。！？!?\n")
@@ -595,10 +597,13 @@ class AnswerExtractor:
         A question word counts less the more sentences contain it: the article's topic, named in
         the question, is often only 其 / 它 in the answer sentence, while the words next to the
         question word say most about where the answer is; not the noun asked about, which the
-        answer often replaces (哪个城市 ↔ 以长春为核心). Words found earlier in the passage
+        answer often replaces (哪个城市 ↔ 以长春为核心). Words found in the document's title
+        count as found in every sentence of it: an article is about its title, and its sentences
+        leave that out (体呈淡蓝红色 in the article 黄鳍紫鱼). Words found earlier in the passage
         still give some credit, as the answer sentence often leaves out what the passage is about,
         and so do the characters of words near the question word found alone (叶子 ↔ 叶为…). A
-        passage retrieval scores far below the first counts less.
+        passage retrieval scores far below the first counts less, and so does a passage of another
+        document than the one whose title the question names (_other_titles).
         """
         weights = query.weights
         question = query.analysis.normalized
@@ -611,6 +616,7 @@ class AnswerExtractor:
             and question[index] not in query.keys
             and wh_start - _FOCUS_REACH <= index < wh_end + _FOCUS_REACH
         ]
+        titled = self._in_titles(query, hits)
         found_by_sentence: list[tuple[int, Sentence, int, int, set[int], set[int], bool]] = []
         for rank, (hit, text) in enumerate(zip(hits, texts, strict=True)):
             passage = hit.passage
@@ -630,6 +636,7 @@ class AnswerExtractor:
                     and sum(weights[index] for index in found) >= _LIST_COVERAGE * query.total
                     and query.enumeration.search(text, local_start, local_end) is not None
                 )
+                found |= titled[rank]
                 characters = set(text[local_start:local_end])
                 alone = {
                     index
@@ -670,6 +677,11 @@ class AnswerExtractor:
             query.analysis,
             [(rank, texts[rank][start:end]) for rank, _, start, end, *_ in found_by_sentence],
         )
+        other_title = _other_titles(question, hits)
+        elsewhere_flags = [
+            elsewhere or other_title[rank]
+            for elsewhere, (rank, *_) in zip(elsewhere_flags, found_by_sentence, strict=True)
+        ]
         matches: list[_SentenceMatch] = []
         context: set[int] = set()
         previous_rank = -1
@@ -700,6 +712,24 @@ class AnswerExtractor:
             context |= found
         matches.sort(key=lambda match: match.score, reverse=True)
         return matches
+
+    def _in_titles(self, query: _Query, hits: Sequence[Hit]) -> list[set[int]]:
+        """For each hit, the question positions its document's title holds. Matched by bigrams
+        and latin or digit runs only: a title's 以 or 的 says nothing about the sentences."""
+        wanted = _Query(
+            query.analysis,
+            query.weights,
+            query.total,
+            {key: starts for key, starts in query.keys.items() if len(key) > 1},
+            query.enumeration,
+        )
+        found: dict[str, set[int]] = {}
+        for hit in hits:
+            title = hit.passage.title
+            if title not in found:
+                normalized = normalize(title)
+                found[title] = set().union(*self._alignment(wanted, normalized, 0, len(normalized)))
+        return [found[hit.passage.title] for hit in hits]
 
     def _elsewhere(
         self, analysis: QuestionAnalysis, sentences: Sequence[tuple[int, str]]
@@ -1171,6 +1201,23 @@ def _names_region(word: str, stem: str) -> bool:
 def _place_stem(place: str) -> str:
     """吉林市 → 吉林: a region is named with or without its suffix."""
     return place[:-1] if len(place) > 2 and place[-1] in _REGION_SUFFIXES else place
+
+
+def _other_titles(question: str, hits: Sequence[Hit]) -> list[bool]:
+    """For each hit, whether it belongs to another document than those whose titles the normalised
+    ``question`` names (盾柱木的原产地在哪里 names the article 盾柱木, not 萱侬律). A title is
+    named without its bracketed qualifier (元皇后 (北齐孝昭帝)) or, for a name written with ·, by
+    its first part (拉诺米 for 拉诺米·克罗莫维焦约). False for all when it names none, and for
+    an untitled document."""
+    names = [
+        _TITLE_QUALIFIER.split(normalize(hit.passage.title), maxsplit=1)[0].strip() for hit in hits
+    ]
+    named = {name for name in names if _names_title(question, name)}
+    return [bool(named) and bool(name) and name not in named for name in names]
+
+
+def _names_title(question: str, name: str) -> bool:
+    return any(len(part) >= 2 and part in question for part in (name, name.split("·", 1)[0]))
 
 
 def _focus_share(analysis: QuestionAnalysis, tagged: Sequence[_Word], sentence: str) -> float:

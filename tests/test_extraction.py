@@ -615,3 +615,58 @@ def test_a_sentence_shared_by_neighbouring_passages_takes_one_of_the_places_read
         hits.append(Hit(passage, 1.0 / number))
     answer = AnswerExtractor(Config(reader_sentences=2)).extract("辽源什么时候通高铁？", hits)
     assert answer is not None and answer.text == "“十五五”末期"
+
+
+def _titled_hits(documents, scores, titled=True):
+    """One passage per ``(doc_id, title, text)``, with the title or without."""
+    return [
+        Hit(
+            Passage(f"{doc}#p1", doc, f"{doc}.txt", title if titled else "", "", 1, 0, len(text), text),
+            score,
+        )
+        for (doc, title, text), score in zip(documents, scores, strict=True)
+    ]
+
+
+def test_a_sentence_leaving_out_its_articles_subject_answers_a_question_naming_it():
+    # The article is about its title; the answer sentence does not repeat it, the lead does.
+    documents = [
+        (
+            "a",
+            "夜来香",
+            "夜来香是萝藦科夜来香属的植物，别名夜香花。夜来香枝条细长，夏秋傍晚开花，飘出阵阵浓香。"
+            "种子宽卵形，顶端具白色绢质种毛。",
+        ),
+        ("b", "大果西番莲", "大果西番莲的果实中包含了许多的种子。该果实果肉厚且种子少。"),
+        ("c", "盾柱木", "盾柱木的荚果有种子3－4颗。"),
+    ]
+    extractor = AnswerExtractor(Config())
+    question = "夜来香的种子有什么特点？"
+    answer = extractor.extract(question, _titled_hits(documents, (1.0, 0.6, 0.5)))
+    assert answer is not None and answer.text == "种子宽卵形，顶端具白色绢质种毛。"
+    untitled = extractor.extract(question, _titled_hits(documents, (1.0, 0.6, 0.5), titled=False))
+    assert untitled is not None and untitled.text != answer.text
+
+
+@pytest.mark.parametrize("title", ["盾柱木", "盾柱木 (植物)"])
+def test_a_passage_of_another_article_than_the_one_the_question_names_counts_less(title):
+    documents = [
+        (
+            "a",
+            title,
+            "盾柱木是苏木科盾柱木属的植物。盾柱木的荚果扁平，边缘具翅。"
+            "原产于中国海南岛、越南、马来西亚、澳洲及美洲等。",
+        ),
+        (
+            "b",
+            "萱侬律",
+            "萱侬律是泰国的一座植物园。植物的原产地侧重于东南亚、美洲热带、非洲及中部非洲种植的苏铁类植物。",
+        ),
+    ]
+    extractor = AnswerExtractor(Config())
+    question = "盾柱木的原产地在哪里？"
+    answer = extractor.extract(question, _titled_hits(documents, (1.0, 0.9)))
+    assert answer is not None and (answer.doc_id, answer.text) == ("a", "中国海南岛")
+    # Untitled, nothing says 萱侬律's sentence is about another plant, and it frames the slot.
+    untitled = extractor.extract(question, _titled_hits(documents, (1.0, 0.9), titled=False))
+    assert untitled is not None and untitled.doc_id == "b"
