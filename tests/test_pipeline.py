@@ -1,9 +1,12 @@
 """End to end on the seed corpus with the real offline embedder: build, load, ask, search."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rag.corpus import load_corpus
+from rag.pipeline import Pipeline
 from rag.errors import QuestionError
 from rag.models import SearchFilters
 from pathlib import Path
@@ -109,6 +112,22 @@ def test_a_paraphrase_is_answered_from_the_sentence_closest_in_meaning(seed_pipe
     answer = seed_pipeline.ask("长春现代化都市圈包括哪几个城市？").answer
     assert answer is not None and answer.text == "吉林、四平、辽源"
     assert answer.sentence == "长春现代化都市圈以长春为核心，联动吉林、四平、辽源三市。"
+
+
+def test_the_closest_sentence_replaces_the_readers_answer_only_when_surer_by_the_margin(
+    seed_pipeline,
+):
+    # The reader answers 半小时 (0.26); read alone, the sentence closest in meaning gives 81.6公里
+    # (0.58), surer by more than the margin. With a margin of 0.5 the reader's answer stands.
+    question = "辽源段高铁线路一共多长？"
+    assert seed_pipeline.ask(question).answer.text == "81.6公里"
+    strict = Pipeline(
+        seed_pipeline.index,
+        seed_pipeline.retriever.embedder,
+        replace(seed_pipeline.config, second_look_margin=0.5),
+    )
+    answer = strict.ask(question).answer
+    assert answer is None or answer.text != "81.6公里"
 
 
 @pytest.mark.parametrize("question", ["都市圈以哪个城市为核心？", "哪个城市是长春都市圈的核心？"])
