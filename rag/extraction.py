@@ -616,7 +616,8 @@ class AnswerExtractor:
             and question[index] not in query.keys
             and wh_start - _FOCUS_REACH <= index < wh_end + _FOCUS_REACH
         ]
-        titled = self._in_titles(query, hits)
+        titles = [normalize(hit.passage.title) for hit in hits]
+        titled = self._in_titles(query, titles)
         found_by_sentence: list[tuple[int, Sentence, int, int, set[int], set[int], bool]] = []
         for rank, (hit, text) in enumerate(zip(hits, texts, strict=True)):
             passage = hit.passage
@@ -677,7 +678,7 @@ class AnswerExtractor:
             query.analysis,
             [(rank, texts[rank][start:end]) for rank, _, start, end, *_ in found_by_sentence],
         )
-        other_title = _other_titles(question, hits)
+        other_title = _other_titles(question, titles)
         elsewhere_flags = [
             elsewhere or other_title[rank]
             for elsewhere, (rank, *_) in zip(elsewhere_flags, found_by_sentence, strict=True)
@@ -713,9 +714,9 @@ class AnswerExtractor:
         matches.sort(key=lambda match: match.score, reverse=True)
         return matches
 
-    def _in_titles(self, query: _Query, hits: Sequence[Hit]) -> list[set[int]]:
-        """For each hit, the question positions its document's title holds. Matched by bigrams
-        and latin or digit runs only: a title's 以 or 的 says nothing about the sentences."""
+    def _in_titles(self, query: _Query, titles: Sequence[str]) -> list[set[int]]:
+        """For each normalised title, the question positions it holds. Matched by bigrams and
+        latin or digit runs only: a title's 以 or 的 says nothing about the sentences."""
         wanted = _Query(
             query.analysis,
             query.weights,
@@ -723,13 +724,11 @@ class AnswerExtractor:
             {key: starts for key, starts in query.keys.items() if len(key) > 1},
             query.enumeration,
         )
-        found: dict[str, set[int]] = {}
-        for hit in hits:
-            title = hit.passage.title
-            if title not in found:
-                normalized = normalize(title)
-                found[title] = set().union(*self._alignment(wanted, normalized, 0, len(normalized)))
-        return [found[hit.passage.title] for hit in hits]
+        found = {
+            title: set().union(*self._alignment(wanted, title, 0, len(title)))
+            for title in set(titles)
+        }
+        return [found[title] for title in titles]
 
     def _elsewhere(
         self, analysis: QuestionAnalysis, sentences: Sequence[tuple[int, str]]
@@ -1203,15 +1202,13 @@ def _place_stem(place: str) -> str:
     return place[:-1] if len(place) > 2 and place[-1] in _REGION_SUFFIXES else place
 
 
-def _other_titles(question: str, hits: Sequence[Hit]) -> list[bool]:
-    """For each hit, whether it belongs to another document than those whose titles the normalised
+def _other_titles(question: str, titles: Sequence[str]) -> list[bool]:
+    """For each normalised title, whether it is another document's than those the normalised
     ``question`` names (盾柱木的原产地在哪里 names the article 盾柱木, not 萱侬律). A title is
     named without its bracketed qualifier (元皇后 (北齐孝昭帝)) or, for a name written with ·, by
     its first part (拉诺米 for 拉诺米·克罗莫维焦约). False for all when it names none, and for
     an untitled document."""
-    names = [
-        _TITLE_QUALIFIER.split(normalize(hit.passage.title), maxsplit=1)[0].strip() for hit in hits
-    ]
+    names = [_TITLE_QUALIFIER.split(title, maxsplit=1)[0].strip() for title in titles]
     named = {name for name in names if _names_title(question, name)}
     return [bool(named) and bool(name) and name not in named for name in names]
 
