@@ -1,5 +1,9 @@
 """Checks the hand-written evaluation sets in ``eval/``: run ``pytest tests/test_eval_sets.py``.
 
+``seed_questions.jsonl`` and ``followups.jsonl`` are the project's own sets;
+``public_questions.jsonl`` is the held-out set written blind, checked the same way and
+reported apart.
+
 Every gold answer must be a contiguous span of its source article once the raw line breaks are
 removed, so that exact-match scoring against the pipeline's extractive answers is meaningful.
 The article is read from the project's cleaned ``corpus/`` when it is there, otherwise from the
@@ -39,6 +43,15 @@ MIN_SHORT = 4
 MIN_UNANSWERABLE = 12
 MIN_FOLLOWUPS = 10
 
+# The held-out public set (eval/public_questions.jsonl): on topic only, and a stricter copy check.
+PUBLIC_STYLES = (STYLES - {"off-topic"}) | {"two-sentence"}
+PUBLIC_COPY_RUN_CHARS = 10
+PUBLIC_TOTAL = 72
+PUBLIC_MIN_ANSWERABLE = 60
+PUBLIC_MIN_UNANSWERABLE = 12
+PUBLIC_MIN_PER_ARTICLE = 10
+PUBLIC_MIN_TWO_SENTENCE = 4
+
 
 def _load_jsonl(name: str) -> list[dict]:
     path = EVAL_DIR / name
@@ -56,6 +69,9 @@ QUESTIONS = _load_jsonl("seed_questions.jsonl")
 FOLLOWUPS = _load_jsonl("followups.jsonl")
 ANSWERABLE = [row for row in QUESTIONS if row.get("answers")]
 UNANSWERABLE = [row for row in QUESTIONS if not row.get("answers")]
+PUBLIC = _load_jsonl("public_questions.jsonl")
+PUBLIC_ANSWERABLE = [row for row in PUBLIC if row.get("answers")]
+PUBLIC_UNANSWERABLE = [row for row in PUBLIC if not row.get("answers")]
 
 
 @lru_cache(maxsize=None)
@@ -71,12 +87,12 @@ def article_text(source: str) -> str:
     )
 
 
-def copies_article(question: str, article: str) -> str | None:
-    """The first run of ``COPY_RUN_CHARS`` characters the question shares with the article."""
+def copies_article(question: str, article: str, run: int = COPY_RUN_CHARS) -> str | None:
+    """The first run of ``run`` characters the question shares with the article."""
     question, article = normalize(question), normalize(article)
-    for start in range(len(question) - COPY_RUN_CHARS + 1):
-        if question[start : start + COPY_RUN_CHARS] in article:
-            return question[start : start + COPY_RUN_CHARS]
+    for start in range(len(question) - run + 1):
+        if question[start : start + run] in article:
+            return question[start : start + run]
     return None
 
 
@@ -97,10 +113,12 @@ def test_copies_article_finds_long_shared_runs_only():
     assert copies_article("长春现代化都市圈以长春为核心吗？", article) == "长春现代化都市圈以长春为"
     assert copies_article("長春現代化都市圈以長春為核心嗎？", article) is not None  # traditional too
     assert copies_article("长春都市圈还带上了哪些城市？", article) is None
+    assert copies_article("这个圈以长春为核心，联动吉林吗？", article, run=10) is not None
+    assert copies_article("这个圈以长春为核心吗？", article, run=10) is None
 
 
 def test_ids_are_unique_and_well_formed():
-    ids = _ids(QUESTIONS) + _ids(FOLLOWUPS)
+    ids = _ids(QUESTIONS) + _ids(FOLLOWUPS) + _ids(PUBLIC)
     duplicates = [item for item, count in Counter(ids).items() if count > 1]
     assert not duplicates, f"duplicate ids: {duplicates}"
     for row in ANSWERABLE:
@@ -109,11 +127,16 @@ def test_ids_are_unique_and_well_formed():
         assert re.fullmatch(r"u\d{3}", row["id"]), row
     for row in FOLLOWUPS:
         assert re.fullmatch(r"f\d{3}", row["id"]), row
+    for row in PUBLIC_ANSWERABLE:
+        assert re.fullmatch(r"p\d{3}", row["id"]), row
+    for row in PUBLIC_UNANSWERABLE:
+        assert re.fullmatch(r"n\d{3}", row["id"]), row
 
 
 def test_questions_are_not_repeated():
     texts = [normalize(row["question"]) for row in QUESTIONS]
     texts += [normalize(row["first"] + "|" + row["followup"]) for row in FOLLOWUPS]
+    texts += [normalize(row["question"]) for row in PUBLIC]  # nor reused in the public set
     duplicates = [item for item, count in Counter(texts).items() if count > 1]
     assert not duplicates, f"questions asked twice: {duplicates}"
 
@@ -190,3 +213,72 @@ def test_every_seed_article_is_covered():
     assert set(per_article) <= set(articles), f"unknown sources: {set(per_article) - set(articles)}"
     thin = {name: per_article[name] for name in articles if per_article[name] < MIN_PER_ARTICLE}
     assert not thin, f"fewer than {MIN_PER_ARTICLE} questions: {thin}"
+
+
+# --- the held-out public set: eval/public_questions.jsonl -----------------------------------
+
+
+@pytest.mark.parametrize("row", PUBLIC, ids=_ids(PUBLIC))
+def test_public_question_fields(row):
+    assert set(row) == {"id", "question", "answers", "source", "type", "style"}, row
+    assert isinstance(row["question"], str) and row["question"].strip(), row
+    assert isinstance(row["answers"], list), row
+    assert row["style"] in PUBLIC_STYLES, (
+        f"{row['id']}: style {row['style']!r} not in {sorted(PUBLIC_STYLES)}"
+    )
+    if row["answers"]:
+        assert all(isinstance(answer, str) and answer for answer in row["answers"]), row
+        assert len(set(row["answers"])) == len(row["answers"]), f"{row['id']}: repeated answer"
+        assert row["type"] in ANSWER_TYPES, f"{row['id']}: type {row['type']!r}"
+        assert isinstance(row["source"], str), row
+    else:
+        assert row["source"] is None and row["type"] == "none", row
+
+
+@pytest.mark.parametrize("row", PUBLIC, ids=_ids(PUBLIC))
+def test_public_style_matches_question(row):
+    test_style_matches_question(row)
+
+
+@pytest.mark.parametrize("row", PUBLIC_ANSWERABLE, ids=_ids(PUBLIC_ANSWERABLE))
+def test_public_gold_answers_are_spans_of_the_source(row):
+    test_gold_answers_are_spans_of_the_source(row)
+
+
+@pytest.mark.parametrize("row", PUBLIC, ids=_ids(PUBLIC))
+def test_public_questions_do_not_copy_any_article(row):
+    """Stricter than the seed set: no run of 10 characters shared with any of the articles."""
+    for source in sorted(path.name for path in SEEDS_DIR.glob("*.txt")):
+        copied = copies_article(row["question"], article_text(source), run=PUBLIC_COPY_RUN_CHARS)
+        assert copied is None, f"{row['id']}: question copies {source}: {copied!r}"
+
+
+def test_public_questions_are_not_seed_questions():
+    seed = {normalize(row["question"]) for row in QUESTIONS}
+    seed |= {normalize(row[turn]) for row in FOLLOWUPS for turn in ("first", "followup")}
+    reused = [row["id"] for row in PUBLIC if normalize(row["question"]) in seed]
+    assert not reused, f"public questions copied from the seed sets: {reused}"
+
+
+def test_public_minimum_counts():
+    assert len(PUBLIC) == PUBLIC_TOTAL
+    assert len(PUBLIC_ANSWERABLE) >= PUBLIC_MIN_ANSWERABLE
+    assert len(PUBLIC_UNANSWERABLE) >= PUBLIC_MIN_UNANSWERABLE
+    assert all(row["style"] != "off-topic" for row in PUBLIC)
+    questions = [row["question"] for row in PUBLIC_ANSWERABLE]
+    assert sum(map(is_traditional, questions)) >= MIN_TRADITIONAL
+    assert sum(map(has_latin, questions)) >= MIN_MIXED
+    assert sum(len(question) <= SHORT_MAX_CHARS for question in questions) >= MIN_SHORT
+    styles = Counter(row["style"] for row in PUBLIC_ANSWERABLE)
+    assert styles["two-sentence"] >= PUBLIC_MIN_TWO_SENTENCE, styles
+    assert {row["type"] for row in PUBLIC_ANSWERABLE} == ANSWER_TYPES
+
+
+def test_public_set_covers_every_seed_article():
+    articles = sorted(path.name for path in SEEDS_DIR.glob("*.txt"))
+    assert articles, f"no seed articles in {SEEDS_DIR}"
+    per_article = Counter(row["source"] for row in PUBLIC_ANSWERABLE)
+    assert set(per_article) <= set(articles), f"unknown sources: {set(per_article) - set(articles)}"
+    floor = PUBLIC_MIN_PER_ARTICLE
+    thin = {name: per_article[name] for name in articles if per_article[name] < floor}
+    assert not thin, f"fewer than {floor} questions: {thin}"
