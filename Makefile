@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench
+.PHONY: run test bench reader
 run: $(VENV)/.ready
 	$(PY) app.py
 
@@ -30,3 +30,9 @@ $(VENV)/.dev-ready: $(VENV)/.ready
 # the CJK and emoji fonts make its screenshots show Chinese and the 👍/👎 feedback buttons.
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji
+
+# Retrain the shipped reader from ../shared/data (hours on 2 cores; resumes from training/run/last.pt),
+# then calibrate its no-answer threshold: see docs/reader.md.
+reader: $(VENV)/.dev-ready
+	$(PY) -m rag.reading.train --data ../shared/data --out training/run --export rag/data/reader.npz
+	$(PY) benchmarks/calibrate.py

@@ -29,9 +29,10 @@ class E5Tokenizer:
         spaced = "".join(kept)
         if not spaced.startswith(" "):
             spaced = " " + spaced
-        return self._segment(spaced.replace(" ", _METASPACE))
+        return self.segment(spaced.replace(" ", _METASPACE))
 
-    def _segment(self, text: str) -> list[int]:
+    def segment(self, text: str) -> list[int]:
+        """Ids of the highest-scoring segmentation of ``text`` (already folded, spaces as ▁)."""
         pieces, scores, unknown = (
             self._vocabulary.pieces,
             self._vocabulary.scores,

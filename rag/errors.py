@@ -24,3 +24,7 @@ class QuestionError(RagError):
 
 class EmbedderError(RagError):
     """The embedding model cannot be loaded (no such local folder, not cached, hub unreachable…)."""
+
+
+class ReaderError(RagError):
+    """The trained reader's weights are missing, damaged or do not match their model card."""
