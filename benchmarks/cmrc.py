@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from harness import Question, peak_memory_mb, run, table  # noqa: E402
+from harness import Question, dump, peak_memory_mb, run, table  # noqa: E402
 
 from rag.config import Config  # noqa: E402
 from rag.index_store import read_manifest  # noqa: E402
@@ -51,6 +51,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="ask only the first N questions")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--modes", default="hybrid,lexical,semantic")
+    parser.add_argument("--dump", type=Path, default=None, help="write each hybrid answer here (JSON lines)")
     args = parser.parse_args()
 
     data = json.loads(args.data.read_text(encoding="utf-8"))
@@ -69,20 +70,22 @@ def main() -> None:
     # must include embedding and reading each one.
     pipeline = Pipeline.load(
         index,
-        replace(config, answer_min_score=0.0, query_vector_cache_size=0, answer_cache_size=0),
+        replace(config, answer_min_score=float("-inf"), query_vector_cache_size=0, answer_cache_size=0),
     )
     pipeline.warm_up()
     load_seconds = time.perf_counter() - started
     questions = questions_of(data)[: args.limit]
     modes = args.modes.split(",")
     results = [run(pipeline, questions, mode=mode) for mode in modes]
+    if args.dump is not None:
+        dump(results[0], args.dump)
     print(
         f"CMRC 2018 trial open-domain: {manifest.documents} contexts → {manifest.passages} passages, "
         f"{len(questions)} questions; build {manifest.build_seconds:.1f} s, load {load_seconds:.1f} s, "
         f"peak RSS {peak_memory_mb():.0f} MB"
     )
     print("Every CMRC question is answerable, so the reader always answers (threshold 0):")
-    print(table([r.summary(0.0) for r in results], labels=modes))
+    print(table([r.summary(float("-inf")) for r in results], labels=modes))
     threshold = config.answer_min_score
     print(f"With the product's no-answer threshold {threshold:.2f}:")
     print(table([r.summary(threshold) for r in results], labels=modes))

@@ -6,11 +6,13 @@ names one, belongs to the question's own document.
 """
 from __future__ import annotations
 
+import json
 import resource
 import statistics
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from rag.evaluation import exact_match, f1_score, mrr, normalize_answer, recall_at_k
 from rag.errors import QuestionError
@@ -30,6 +32,8 @@ class Question:
 class Outcome:
     """One question asked with the reader always answering (no threshold)."""
 
+    qid: str
+    answer: str  # "" when the reader found nothing
     answerable: bool
     relevance: tuple[bool, ...]  # per returned passage
     score: float | None  # the answer's confidence, None when the reader found nothing
@@ -69,7 +73,7 @@ class Scores:
 
 
 def run(pipeline: Pipeline, questions: Sequence[Question], k: int = 5, mode: str = "hybrid") -> Scores:
-    """Ask every question; give ``pipeline`` ``answer_min_score=0`` so thresholds apply afterwards."""
+    """Ask every question; give ``pipeline`` ``answer_min_score=-inf`` so thresholds apply afterwards."""
     scores = Scores(mode)
     for question in questions:
         started = time.perf_counter()
@@ -89,6 +93,8 @@ def run(pipeline: Pipeline, questions: Sequence[Question], k: int = 5, mode: str
         )
         scores.outcomes.append(
             Outcome(
+                qid=question.qid,
+                answer=predicted,
                 answerable=bool(question.answers),
                 relevance=relevance,
                 score=answer.score if answer is not None else None,
@@ -97,6 +103,13 @@ def run(pipeline: Pipeline, questions: Sequence[Question], k: int = 5, mode: str
             )
         )
     return scores
+
+
+def dump(scores: Scores, path: Path) -> None:
+    """Write every question's outcome as JSON lines (for comparing readers question by question)."""
+    with path.open("w", encoding="utf-8") as out:
+        for outcome in scores.outcomes:
+            out.write(json.dumps(asdict(outcome), ensure_ascii=False) + "\n")
 
 
 def peak_memory_mb() -> float:

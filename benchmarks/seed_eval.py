@@ -1,6 +1,7 @@
 """Quality and speed on the project's own questions (eval/seed_questions.jsonl) over corpus/.
 
-Usage: python benchmarks/seed_eval.py [--index DIR] [--rebuild] [--sweep]
+Usage: python benchmarks/seed_eval.py [--questions FILE] [--index DIR] [--rebuild] [--sweep]
+``--questions eval/public_questions.jsonl`` runs the held-out set written blind (never tuned on).
 Builds the index into --index when missing or stale, asks every question in the three
 ranking modes, and prints recall@1/5, MRR, EM/F1, refusal accuracy and warm latency.
 --sweep prints answer quality and refusal accuracy for a range of answer thresholds.
@@ -16,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from harness import Question, peak_memory_mb, run, table  # noqa: E402
+from harness import Question, dump, peak_memory_mb, run, table  # noqa: E402
 
 from rag.config import Config  # noqa: E402
 from rag.indexing import build_index, index_problem  # noqa: E402
@@ -39,6 +40,8 @@ def main() -> None:
     parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "seed_questions.jsonl")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--sweep", action="store_true")
+    parser.add_argument("--modes", default="hybrid,lexical,semantic")
+    parser.add_argument("--dump", type=Path, default=None, help="write each hybrid answer here (JSON lines)")
     args = parser.parse_args()
 
     config = Config()
@@ -49,13 +52,15 @@ def main() -> None:
     # must include embedding and reading each one.
     pipeline = Pipeline.load(
         args.index,
-        replace(config, answer_min_score=0.0, query_vector_cache_size=0, answer_cache_size=0),
+        replace(config, answer_min_score=float("-inf"), query_vector_cache_size=0, answer_cache_size=0),
     )
     pipeline.warm_up()
     run(pipeline, questions[:5])  # load dictionaries and models before timing
 
-    modes = ("hybrid", "lexical", "semantic")
+    modes = args.modes.split(",")
     results = [run(pipeline, questions, mode=mode) for mode in modes]
+    if args.dump is not None:
+        dump(results[0], args.dump)
     print(f"Seed corpus: {len(questions)} questions, index {args.index}")
     print(f"no-answer threshold {config.answer_min_score:.2f} (Config.answer_min_score)")
     print(table([r.summary(config.answer_min_score) for r in results], labels=modes))
@@ -67,7 +72,7 @@ def main() -> None:
 def _sweep(scores) -> None:
     """Answer quality against refusal accuracy for a range of no-answer thresholds."""
     print("| threshold | EM | F1 | answered | refusal acc |\n|---|---|---|---|---|")
-    for threshold in [i / 20 for i in range(0, 16)]:
+    for threshold in [i / 2 for i in range(-8, 17)]:
         row = scores.summary(threshold)
         print(f"| {threshold:.2f} | {row['EM']:.3f} | {row['F1']:.3f} | {row['answered']:.3f} | {row['refusal acc']:.3f} |")
 

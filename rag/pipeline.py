@@ -1,41 +1,55 @@
 """The question-answering service as a library: ``Pipeline.load(index_dir)``, then ``ask`` / ``search``.
 
-``ask`` retrieves passages (hybrid BM25 + FAISS), extracts the shortest answering span from
-the best of them, and returns it with numbered citations — or no answer and a message when
-the passages do not answer the question. ``search`` returns ranked passages for staff.
+``ask`` retrieves passages (hybrid BM25 + FAISS), lets the trained span reader
+(``rag.reading``) pick the answer span in the best of them, and returns it with numbered
+citations — or no answer and a message when the passages do not answer the question.
+``search`` returns ranked passages for staff; it works even when the reader cannot load.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 from numbers import Integral
 from pathlib import Path
 
-import numpy as np
-
 from rag.citations import cite
 from rag.config import Config
-from rag.embedding import Embedder, load_embedder
-from rag.extraction import AnswerExtractor
+from rag.embedding import Embedder, load_embedder, threads_per_call
+from rag.errors import ReaderError
 from rag.index_store import StoredIndex, load_index
 from rag.models import Answer, Citation, Document, Hit, Result, SearchFilters, Sentence
 from rag.normalize import normalize
+from rag.reading.reader import DEFAULT_READER, Reader, SpanReader
 from rag.retrieval import Retriever
 from rag.segmentation import split_sentences
 from rag.user_input import prepare_query
 
 NO_ANSWER = "资料中没有找到这个问题的答案。下面是可能相关的段落。"
+NO_READER = "答案抽取模型没有加载，暂时只能列出可能相关的段落。"
+
+log = logging.getLogger(__name__)
 
 
 class Pipeline:
     """One loaded index with its embedder and reader; read-only, so threads may share it."""
 
-    def __init__(self, index: StoredIndex, embedder: Embedder, config: Config) -> None:
+    def __init__(
+        self,
+        index: StoredIndex,
+        embedder: Embedder,
+        config: Config,
+        reader: Reader | None,
+        reader_problem: str = "",
+    ) -> None:
+        """``reader`` None: passages are searched and shown, questions get no answer (with
+        ``reader_problem`` saying why)."""
         self.index = index
         self.config = config
         self.retriever = Retriever(index, embedder, config)
-        self.extractor = AnswerExtractor(config, user_dict_lines=index.tokenizer.user_dict_lines)
+        self.reader = reader
+        self.reader_problem = reader_problem
         self._documents = {document.doc_id: document for document in index.documents}
         # The index never changes under a pipeline (a rebuild makes a new one), so an answer holds
         # until then: popular questions and example buttons are answered from memory. Results
@@ -48,9 +62,15 @@ class Pipeline:
 
     @classmethod
     def load(
-        cls, index_dir: Path, config: Config | None = None, embedder: Embedder | None = None
+        cls,
+        index_dir: Path,
+        config: Config | None = None,
+        embedder: Embedder | None = None,
+        reader: Reader | None = None,
     ) -> Pipeline:
         """Load and verify ``index_dir``; the question embedder is the one the index was built with.
+        Without ``reader``, the trained reader at ``config.reader_path`` is loaded; when its file
+        is missing or damaged that is logged in one line and the pipeline serves passages only.
 
         Raises ``IndexLoadError`` (with the command that rebuilds it) for a missing, damaged or
         mismatched index.
@@ -60,13 +80,22 @@ class Pipeline:
         if embedder is None:
             embedder = load_embedder(index.manifest.embedder)
         config = replace(config, embedder=index.manifest.embedder)
-        return cls(index, embedder, config)
+        problem = ""
+        if reader is None:
+            path = config.reader_path if config.reader_path is not None else DEFAULT_READER
+            try:
+                reader = SpanReader.load(path, threads_per_call(), config.reader_int8)
+            except ReaderError as error:
+                problem = str(error)
+                log.error("%s Until then questions get passages without an answer.", problem)
+        return cls(index, embedder, config, reader, problem)
 
     def warm_up(self) -> None:
         """Load models and dictionaries now, so the first user does not wait for them."""
         self.index.tokenizer.warm_up()
-        self.extractor.warm_up()
         self.retriever.embedder.embed_queries(["预热"])
+        if self.reader is not None:
+            self.reader.read("预热", [], self.config.reader_retrieval_weight)
 
     @property
     def tokenizer(self):
@@ -103,53 +132,28 @@ class Pipeline:
 
     def _answer(self, question: str, truncated: bool, k: int, mode: str) -> Result:
         notes = (f"问题太长，只使用了前 {self.config.max_question_chars} 个字。",) if truncated else ()
-        depth = max(k, self.config.answer_passages)
-        vector = self.retriever.query_vector(question) if mode != "lexical" else None
-        hits = self.retriever.search(question, depth, mode=mode, vector=vector)
-        answer = self.extractor.extract(question, hits)
-        if vector is not None:
-            second = self._second_look(question, vector, hits[: self.config.answer_passages], answer)
-            if second is not None and (
-                answer is None or second.score > answer.score + self.config.second_look_margin
-            ):
-                answer = second
+        hits = self.retriever.search(question, max(k, self.config.answer_passages), mode=mode)
+        answer = None
+        if self.reader is not None:
+            answer = self.reader.read(
+                question, hits[: self.config.answer_passages], self.config.reader_retrieval_weight
+            )
         if answer is not None and answer.score < self.config.answer_min_score:
             answer = None
         hits = _top_with_answer(hits, k, answer.passage_id if answer else None)
         citations = self.citations(hits, question, answer)
+        if answer is not None:
+            message = ""
+        else:
+            message = NO_ANSWER if self.reader is not None else NO_READER
         return Result(
             question=question,
             answer=answer,
             hits=tuple(hits),
             citations=citations,
-            message="" if answer is not None else NO_ANSWER,
+            message=message,
             notes=notes,
         )
-
-    def _second_look(
-        self, question: str, vector: np.ndarray, hits: list[Hit], first: Answer | None
-    ) -> Answer | None:
-        """The answer in the one sentence of ``hits`` closest to the question in meaning, unless
-        that is where the ``first`` answer is (as for 62 % of CMRC questions).
-
-        The reader ranks sentences by the words they share with the question, which misses a
-        paraphrase: 长春现代化都市圈包括哪几个城市 ↔ 长春现代化都市圈以长春为核心，联动吉林、四平、
-        辽源三市 shares neither 包括 nor 城市. The sentence vectors stored for retrieval find it.
-        It is read alone, as a passage of one sentence (read within its passage, CMRC F1 fell
-        from 0.566 to 0.561), and replaces the reader's answer only when surer by
-        ``Config.second_look_margin``.
-        """
-        closest = self.retriever.closest_sentence(vector, hits)
-        if closest is None:
-            return None
-        rank, sentence = closest
-        if first is not None and (first.passage_id, first.sentence_start) == (
-            hits[rank].passage.passage_id,
-            sentence.start,
-        ):
-            return None
-        alone = replace(hits[rank].passage, start=sentence.start, end=sentence.end, text=sentence.text)
-        return self.extractor.extract(question, [Hit(alone, 1.0)])
 
     def citations(
         self, hits: Sequence[Hit], query: str, answer: Answer | None = None

@@ -1,10 +1,14 @@
-"""Question analysis for the reader: ``analyze_question(question) -> QuestionAnalysis``.
+"""Question-word analysis for follow-up rewriting (``rag.followup``).
 
-Finds the question word (谁, 什么时候, 多少分钟, 哪两个公司, 啥时候, 多久…), the type of answer it
-asks for, the text left and right of it (a Chinese question is usually its answer sentence with the
-answer replaced by the question word, so these are the anchors the reader aligns), the content
-words and, for a definition question (什么是X / X是什么), the term X. Works on the ``rag.normalize.normalize``d question, so traditional characters, full-width
-forms and upper case are handled; all offsets are valid in both the original and normalised text.
+``analyze_question(question) -> QuestionAnalysis`` finds the question word (谁, 什么时候, 多少分钟,
+哪两个公司, 啥时候, 多久…) with its span, the type of answer it asks for and, for a number, its
+unit: ``rag.followup`` takes a follow-up's missing topic from the previous question, the words
+before its question word and the noun a 多少 / 几 counts after it.
+
+Works on the ``rag.normalize.normalize``d question, so traditional characters, full-width forms
+and upper case are handled. The offsets index the normalised question, which has the length of
+the original, so they index that too — except after a leading English question phrase, which is
+moved to the end (who is 吉林市长 → 吉林市长是谁).
 """
 
 from __future__ import annotations
@@ -32,9 +36,9 @@ class AnswerType(StrEnum):
     MANNER = "manner"  # 怎么 / 怎样 / 如何 / 咋
     YESNO = "yesno"  # 是否 / 吗
     DESCRIPTION = "description"  # 什么特点 / 什么作用 / 什么影响 / 什么样: asks for a description
-    DEFINITION = "definition"  # 什么是X / X是什么 (X a bare term): asks what X is, see ``term``
+    DEFINITION = "definition"  # 什么是X / X是什么 (X a bare term): asks what X is
     ALIAS = "alias"  # 别名 / 简称 / 原名 / 英文名是什么, 又称 / 被称为什么: another name of a thing
-    ENTITY = "entity"  # 什么 / 哪个 / 啥 (+ noun): type given by ``QuestionAnalysis.head``
+    ENTITY = "entity"  # 什么 / 哪个 / 啥 (+ noun): a thing no other type fits
     OTHER = "other"  # no question word found
 
 
@@ -88,7 +92,7 @@ _ATTRIBUTE_ENDING = tuple(
     (answer_type, re.compile(rf"(?:{pattern})(?=是?(?:多少|几|什么|啥)?$)")) for answer_type, pattern in _ATTRIBUTES
 )
 # An English question phrase at the start (who is 吉林市长, when will 辽源通高铁) is asked the
-# Chinese way, with its Chinese question word at the end, so the words line up with the passages.
+# Chinese way, with its Chinese question word at the end, so the rules below find it.
 _AUXILIARIES = r"(?:\s+(?:is|are|was|were|will|would|does|do|did|can|could|has|have|had|the))*\b"
 _ENGLISH_QUESTION = tuple(
     (re.compile(rf"^(?:{english}){_AUXILIARIES}"), chinese)
@@ -169,22 +173,11 @@ _DEFINITION = re.compile(
     r"(?:什么是|啥是|何为|何谓)(?P<after>[^的，,；;]{1,20})"
     r"|(?P<before>[^的，,；;]{1,20}?)(?:是什么东西|是什么意思|是什么|是啥|是指什么|指的是什么|指什么)"
 )
-# 哪些 / 哪几 / 哪两家 / 哪三个: the answer names several things, usually as an enumeration.
+# A measure word ending the question word (哪几条, 哪个) counts what follows: one character can
+# be the noun asked about (哪几条河 → 河).
 _MEASURE_WORDS = frozenset("个种类家所座条项部只支款本首位处件名样")
-_PLURAL = re.compile(r"哪(?:些|几|[两二三四五六七八九十])")
 _QUOTES = "“”‘’「」『』\"'"
 _NOT_TERM_START = re.compile(r"^(?:这|那|它|他|她|其|该|此)")
-_ROLE = re.compile(r"(?P<owner>.+)的(?P<role>[\u4e00-\u9fff]{1,4})")  # 都市圈的核心
-_ROLE_TYPES = frozenset(
-    {
-        AnswerType.PERSON,
-        AnswerType.PLACE,
-        AnswerType.ORGANIZATION,
-        AnswerType.ENTITY,
-        AnswerType.LIST,
-        AnswerType.DESCRIPTION,
-    }
-)
 
 # Words that contain a question word's characters without asking anything.
 _NOT_QUESTION_WORDS = frozenset(
@@ -196,63 +189,25 @@ _NOT_HEAD_START = frozenset("为是来去了过着的得地在于和与就都也
 
 _TRAILING = "？?。.!！~～…，,；; \t\r\n　"
 
-# Function words that say little about which sentence answers: low weight when matching. English
-# ones come with mixed questions (how long is 辽源段高铁); not "a", a grade in 4A级 / 10A级.
-STOPWORDS = frozenset(
+# Function words: never the noun a question word asks about, nor the noun before the copula it
+# follows (这是什么). Chinese only, as both nouns must be Chinese characters.
+_FUNCTION_WORDS = frozenset(
     """的 了 是 在 和 与 及 或 也 都 就 还 又 而 并 被 把 将 由 于 为 以 从 对 向 到 给 让
     这 那 其 该 此 之 所 等 着 过 呢 吗 么 啊 吧 呀 地 得 个 上 下 中 里 内 有 要 会 能 可 可以
     一 一个 一些 请问 请 告诉 我 我们 你 你们 知道 想 问 是否 曾 已 已经 主要 大约 大概 约 共
-    之后 以后 以前 之前 时 年间 当时 目前 现在
-    is are was were be been will would shall can could should do does did has have had
-    the an of in on at to for from by with about""".split()
+    之后 以后 以前 之前 时 年间 当时 目前 现在""".split()
 )
 
 
 @dataclass(frozen=True)
 class QuestionAnalysis:
-    """What the reader needs to know about a question; offsets index ``text`` and ``normalized``."""
+    """A question's question word and what it asks for; offsets index the normalised question."""
 
     text: str  # the question, trimmed of white space and final punctuation
-    normalized: str  # normalize(text): same length, simplified, half-width, lower-case
     answer_type: AnswerType
-    wh_word: str  # the question word as written in ``normalized`` ("" when none was found)
-    wh_start: int  # span of the question word (with its unit / head noun) in ``normalized``
+    wh_start: int  # span of the question word (with its unit / head noun); both len() when none
     wh_end: int
-    head: str  # noun the question word asks about (哪个城市 → 城市), "" when none
     unit: str  # unit a number question asks for (多少分钟 → 分钟), "" when none
-    words: tuple[str, ...]  # jieba words of ``normalized``; they concatenate to it
-    keywords: tuple[str, ...]  # content words outside the question word, in question order
-    term: str = ""  # the term a definition question asks about (什么是棱柱 → 棱柱), "" otherwise
-    plural: bool = False  # asks for several things (哪些 / 哪几 / 哪两…): an enumeration answers
-
-    @property
-    def left(self) -> str:
-        """Normalised text before the question word: the answer sentence's left context."""
-        return self.normalized[: self.wh_start]
-
-    @property
-    def right(self) -> str:
-        """Normalised text after the question word: the answer sentence's right context."""
-        return self.normalized[self.wh_end :]
-
-    @property
-    def role_recast(self) -> tuple[str, str] | None:
-        """For a question asking what fills a role of something (都市圈的核心是哪个城市 /
-        哪个城市是都市圈的核心): the question in the form Chinese often states its answer in
-        (都市圈以哪个城市为核心) and the role (核心). None for other questions, and for those
-        asking for a number, date or reason, which are not stated that way.
-        """
-        if self.answer_type not in _ROLE_TYPES:
-            return None
-        if self.wh_end == len(self.normalized) and self.left.endswith("是"):
-            match = _ROLE.fullmatch(self.left[:-1])
-        elif self.wh_start == 0 and self.right.startswith("是"):
-            match = _ROLE.fullmatch(self.right[1:])
-        else:
-            return None
-        if match is None:
-            return None
-        return f"{match['owner']}以{self.wh_word}为{match['role']}", match["role"]
 
 
 @lru_cache(maxsize=1)
@@ -358,7 +313,7 @@ def _copula_subject(words: list[str], wh_start: int) -> str:
     if (
         copula not in ("是", "为", "叫", "叫做")
         or not re.fullmatch(r"[\u4e00-\u9fff]{1,6}", noun)
-        or noun in STOPWORDS
+        or noun in _FUNCTION_WORDS
     ):
         return ""
     return noun
@@ -372,7 +327,7 @@ def _head_noun(words: list[str], end: int, counted: bool = False) -> str:
     shortest = 1 if counted else 2
     if (
         not re.fullmatch(rf"[\u4e00-\u9fff]{{{shortest},4}}", first)
-        or first in STOPWORDS
+        or first in _FUNCTION_WORDS
         or first[0] in _NOT_HEAD_START
     ):
         return ""
@@ -390,12 +345,12 @@ def _refine(
     words: list[str],
     wh_start: int,
     wh_end: int,
-) -> tuple[AnswerType, str, str, int]:
+) -> tuple[AnswerType, str, int]:
     """Sharpen a question word's type with what surrounds it.
 
     The noun it asks about (哪个学校 → organisation, 什么特点 → description), a title before 叫什么
     (a person), the unit after 多少 (几户; 多少钱 → 元; 普及率…多少 → %). Returns the type, the
-    head noun, the unit and the question word's new end.
+    unit and the question word's new end, which takes in the noun and the unit.
     """
     head = match.groupdict().get("head") or ""
     unit = ""
@@ -450,11 +405,11 @@ def _refine(
         unit = "%"  # 普及率只有多少 / 占比是多少: a percentage
     if answer_type is AnswerType.DURATION and _COMPLETION.match(normalized, wh_end):
         answer_type = AnswerType.DATE  # 高铁多久通车 asks when it opens (“十五五”末期)
-    return answer_type, head, unit, wh_end
+    return answer_type, unit, wh_end
 
 
 def analyze_question(question: str, tokenizer: jieba.Tokenizer | None = None) -> QuestionAnalysis:
-    """Find the question word, expected answer type, anchors and content words of ``question``.
+    """Find the question word of ``question``, the answer type it asks for and its unit.
 
     ``tokenizer`` is a ready ``jieba.Tokenizer`` (e.g. one with the corpus terms added); without
     one a private default tokenizer is built once per process and never changed.
@@ -469,7 +424,7 @@ def analyze_question(question: str, tokenizer: jieba.Tokenizer | None = None) ->
     words = (tokenizer if tokenizer is not None else _default_tokenizer()).lcut(normalized)
 
     found = _find_question_word(normalized, words)
-    head = unit = ""
+    unit = ""
     unworded = _attribute_asked(normalized) if found is None else None
     if unworded is not None:
         answer_type, match = unworded
@@ -484,41 +439,13 @@ def analyze_question(question: str, tokenizer: jieba.Tokenizer | None = None) ->
             wh_start += (
                 1  # 在哪: 在 is the answer's frame (在X), matched like the rest of the question
             )
-        answer_type, head, unit, wh_end = _refine(
-            answer_type, match, normalized, words, wh_start, wh_end
-        )
-    wh_word = normalized[wh_start:wh_end]
-    plural = _PLURAL.match(wh_word) is not None
-    term = ""
+        answer_type, unit, wh_end = _refine(answer_type, match, normalized, words, wh_start, wh_end)
     definition = _DEFINITION.fullmatch(normalized)
     if definition is not None:
-        # Quotes mark the term, the passages may not (什么是“乡里制” ↔ 乡里制，是…).
-        candidate = (definition.group("after") or definition.group("before")).strip(_QUOTES)
-        if candidate and not _NOT_TERM_START.match(candidate):
-            answer_type, term = AnswerType.DEFINITION, candidate
-
-    keywords, position = [], 0
-    for word in words:
-        inside = wh_start <= position < wh_end or (position < wh_start < position + len(word))
-        if (
-            not inside
-            and word.strip()
-            and any(char.isalnum() for char in word)
-            and word not in STOPWORDS
-        ):
-            keywords.append(word)
-        position += len(word)
+        # Quotes only mark the term (什么是“乡里制”): a quoted pronoun (“这”是什么) is none.
+        term = (definition.group("after") or definition.group("before")).strip(_QUOTES)
+        if term and not _NOT_TERM_START.match(term):
+            answer_type = AnswerType.DEFINITION
     return QuestionAnalysis(
-        text=text,
-        normalized=normalized,
-        answer_type=answer_type,
-        wh_word=wh_word,
-        wh_start=wh_start,
-        wh_end=wh_end,
-        head=head,
-        unit=unit,
-        words=tuple(words),
-        keywords=tuple(keywords),
-        term=term,
-        plural=plural,
+        text=text, answer_type=answer_type, wh_start=wh_start, wh_end=wh_end, unit=unit
     )

@@ -7,7 +7,6 @@ candidates to documents, newspapers or a date range before the top ``k`` are cut
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -18,7 +17,6 @@ from rag.fusion import fuse
 from rag.index_store import StoredIndex
 from rag.models import Document, Hit, SearchFilters
 from rag.normalize import normalize
-from rag.segmentation import Sentence, split_sentences
 
 MODES = ("hybrid", "lexical", "semantic")
 
@@ -34,13 +32,6 @@ class Retriever:
         # The same questions come again (example buttons, popular questions, follow-ups asked
         # twice); embedding one costs ~18 ms of CPU, far more than the rest of retrieval.
         self._query_vector = lru_cache(maxsize=config.query_vector_cache_size)(self._embed_query)
-        # Each passage's sentence rows, in reading order: rows order[bounds[r]:bounds[r + 1]].
-        owners = index.sentence_passages
-        self._sentence_order = np.argsort(owners, kind="stable")
-        self._sentence_bounds = np.searchsorted(
-            owners[self._sentence_order], np.arange(len(index.passages) + 1)
-        )
-        self._rows = {passage.passage_id: row for row, passage in enumerate(index.passages)}
 
     def query_vector(self, query: str) -> np.ndarray:
         """``query`` embedded as a question (1 × dim, read-only; recent ones are cached)."""
@@ -53,10 +44,8 @@ class Retriever:
         k: int,
         mode: str = "hybrid",
         filters: SearchFilters | None = None,
-        vector: np.ndarray | None = None,
     ) -> list[Hit]:
-        """The ``k`` best passages for ``query``; ``vector`` is its ``query_vector`` when the
-        caller has it already."""
+        """The ``k`` best passages for ``query``."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}.")
         if k <= 0:
@@ -69,7 +58,7 @@ class Retriever:
         depth = max(depth, k)
         lexical = self._lexical(query, depth) if mode != "semantic" else []
         if mode != "lexical":
-            dense = self._dense(vector if vector is not None else self.query_vector(query), depth)
+            dense = self._dense(self.query_vector(query), depth)
         else:
             dense = []
         if allowed is not None:
@@ -97,23 +86,6 @@ class Retriever:
             )
             for i, score in ranking[:k]
         ]
-
-    def closest_sentence(
-        self, vector: np.ndarray, hits: Sequence[Hit]
-    ) -> tuple[int, Sentence] | None:
-        """The sentence of ``hits`` whose stored vector is closest to ``vector`` (a
-        ``query_vector``): its hit's rank and the sentence (document offsets); None when the hits
-        have no sentences."""
-        best: tuple[float, int, Sentence] | None = None
-        for rank, hit in enumerate(hits):
-            row = self._rows[hit.passage.passage_id]
-            rows = self._sentence_order[self._sentence_bounds[row] : self._sentence_bounds[row + 1]]
-            sentences = split_sentences(hit.passage.text, offset=hit.passage.start)
-            similarities = self.index.sentences.vectors(rows) @ vector[0]
-            for sentence, similarity in zip(sentences, similarities, strict=True):
-                if best is None or similarity > best[0]:
-                    best = (float(similarity), rank, sentence)
-        return None if best is None else (best[1], best[2])
 
     def _lexical(self, query: str, depth: int) -> list[tuple[int, float]]:
         ids, scores = self.index.lexical.search(self.index.tokenizer.tokenize(query), depth)

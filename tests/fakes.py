@@ -21,3 +21,26 @@ class CharacterEmbedder:
             for char in text:
                 vectors[row, int(hashlib.md5(char.encode()).hexdigest(), 16) % self.dim] += 1.0
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+
+
+class FixedSpanReader:
+    """Fake reader: answers the first occurrence of ``span`` in the hits it is given, with
+    ``score``; records how many hits each call read."""
+
+    def __init__(self, span: str, score: float) -> None:
+        self.span, self.score, self.read_counts = span, score, []
+
+    def read(self, question, hits, retrieval_weight):
+        from rag.models import Answer
+
+        self.read_counts.append(len(hits))
+        for hit in hits:
+            at = hit.passage.text.find(self.span)
+            if at >= 0:
+                start = hit.passage.start + at
+                return Answer(
+                    self.span, hit.passage.text, hit.passage.doc_id, hit.passage.source,
+                    hit.passage.passage_id, start, start + len(self.span),
+                    hit.passage.start, hit.passage.end, self.score,
+                )
+        return None

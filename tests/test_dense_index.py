@@ -68,14 +68,6 @@ def test_save_and_load_give_the_same_results(tmp_path, exact_max):
         np.testing.assert_array_equal(got, expected)
 
 
-@pytest.mark.parametrize("exact_max", [10_000, 100])
-def test_stored_vectors_are_given_back_by_row(exact_max):
-    vectors = unit_rows(300, 16)
-    index = DenseIndex.build(vectors, exact_max=exact_max)
-    np.testing.assert_allclose(index.vectors(np.array([7, 0, 299])), vectors[[7, 0, 299]])
-    assert index.vectors(np.array([], dtype=np.int64)).shape == (0, 16)
-
-
 @pytest.mark.parametrize("exact_max", [10_000, 500])
 def test_concurrent_searches_match_sequential_ones(exact_max):
     vectors = unit_rows(1000, 64)

@@ -2,8 +2,8 @@
 and ``best_span(window, start_logits, end_logits)``.
 
 An input is ``<s> question </s></s> context window </s>`` (multilingual-e5 reads pairs as XLM-R
-does). A context longer than one input is read in windows that overlap by half, so an answer
-near a window's edge is whole in the next one. Position 0 (``<s>``) is the null span: the
+does). A context longer than one input is read in overlapping windows, so an answer near a
+window's edge is whole in the next one. Position 0 (``<s>``) is the null span: the
 reader points both ends there to say "no answer in this window".
 """
 from __future__ import annotations
@@ -36,15 +36,17 @@ class Span:
 
 
 def windows(
-    question: Tokens, context: Tokens, bos: int, eos: int, max_tokens: int
+    question: Tokens, context: Tokens, bos: int, eos: int, max_tokens: int, overlap: int | None = None
 ) -> list[Window]:
-    """Inputs covering all of ``context``, each at most ``max_tokens`` long, overlapping by half."""
+    """Inputs covering all of ``context``, each at most ``max_tokens`` long; consecutive windows
+    share ``overlap`` context tokens (default half a window, as in training; serving needs only
+    the longest answer's length, so that every answer is whole in some window)."""
     asked = list(question.ids[:MAX_QUESTION_TOKENS])
     head = [bos, *asked, eos, eos]
     room = max_tokens - len(head) - 1
     if room < 8:
         raise ValueError(f"max_tokens {max_tokens} leaves no room for context after the question")
-    stride = max(room // 2, 1)
+    stride = max(room // 2 if overlap is None else room - overlap, 1)
     result, first = [], 0
     while True:
         count = min(room, len(context) - first)
