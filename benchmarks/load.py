@@ -49,7 +49,7 @@ from rag.indexing import build_index, index_problem  # noqa: E402
 
 SERVER_START_SECONDS = 180  # loading the index and warming jieba and the embedder up
 REQUEST_TIMEOUT_SECONDS = 60
-TARGET_P95_MS = 300
+TARGET_P95_MS = 1_500  # issue 16: 16 clients asking distinct CMRC questions, read by the trained reader
 CORES = os.cpu_count() or 1
 
 

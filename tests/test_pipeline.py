@@ -22,9 +22,9 @@ def test_every_passage_is_an_exact_slice_of_its_cleaned_document(seed_pipeline):
 
 
 def test_answer_is_a_span_of_its_passage_with_a_citation(seed_pipeline):
-    result = seed_pipeline.ask("长春市长是谁？")
+    result = seed_pipeline.ask("吉林市长是谁？")
     answer = result.answer
-    assert answer is not None and "顾刚" in answer.text and len(answer.text) <= 8
+    assert answer is not None and answer.text == "王吉"
     document = seed_pipeline.document(answer.doc_id)
     assert document.text[answer.start : answer.end] == answer.text
     assert document.text[answer.sentence_start : answer.sentence_end] == answer.sentence
@@ -92,29 +92,16 @@ def test_k_is_respected_and_bad_input_is_refused(seed_pipeline):
 @pytest.mark.parametrize(
     ("question", "gold"),
     [
-        ("长辽四通高铁辽源段长度", "81.6公里"),
-        ("how long is 辽源段高铁？", "81.6公里"),
+        ("辽源 圈内通办事项 多少", "63个"),
+        ("how many 圈内通办事项 does 辽源 have", "63个"),
         ("who is 吉林市长?", "王吉"),
-        ("Where is 辽源高铁站", "南部新城"),
-        ("When will 辽源通高铁", "“十五五”末期"),
+        ("遼源開通了多少個圈內通辦事項？", "63个"),
+        ("红旗繁荣厂区多久下线一辆车", "54秒"),
     ],
 )
-def test_keyword_and_mixed_english_questions_are_answered(seed_pipeline, question, gold):
+def test_keyword_english_and_traditional_questions_are_answered(seed_pipeline, question, gold):
     answer = seed_pipeline.ask(question).answer
     assert answer is not None and answer.text == gold
-
-
-@pytest.mark.parametrize(
-    ("question", "gold"),
-    [
-        ("长春现代化都市圈包括哪几个城市？", "吉林、四平、辽源"),
-        ("都市圈以哪个城市为核心？", "长春"),
-        ("辽源段高铁线路一共多长？", "81.6公里"),
-    ],
-)
-def test_a_paraphrase_is_answered_with_the_shipped_reader(seed_pipeline, question, gold):
-    answer = seed_pipeline.ask(question).answer
-    assert answer is not None and gold in answer.text and len(answer.text) <= len(gold) + 6
 
 
 @pytest.mark.parametrize("question", ["长春现代化都市圈包括哪几个城市？", "哪个城市是长春都市圈的核心？"])
