@@ -3,7 +3,8 @@
 CMRC 2018 trial (the reader's validation set): each question is read against its own gold
 context, in the overlapping windows the reader takes, and answered with the best span of any
 window, never refused (every CMRC question has an answer). Prints EM / F1 (``rag.evaluation``,
-the official CMRC scoring) and the reading time per question.
+the official CMRC scoring) and the reading time per question, and draws the training run's
+validation checks (from the model card) to ``docs/reader_validation.png``.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--reader", type=Path, default=DEFAULT_READER)
     parser.add_argument("--limit", type=int, default=None, help="read only the first N questions")
+    parser.add_argument("--figure", type=Path, default=ROOT / "docs" / "reader_validation.png")
     parser.add_argument("--float32", action="store_true", help="full-precision weights (default: as Config)")
     parser.add_argument("--max-tokens", type=int, default=None, help="tokens per input (default: as trained)")
     args = parser.parse_args(argv)
@@ -56,6 +58,30 @@ def main(argv: list[str] | None = None) -> None:
           f"({reader.card.steps} steps, {precision}, {reader.max_tokens} tokens per input)")
     print(f"EM {statistics.fmean(em):.3f}  F1 {statistics.fmean(f1):.3f}  "
           f"reading {1000 * statistics.median(seconds):.0f} ms per question (median)")
+    draw_validation(reader.card.history, args.figure)
+    print(f"training's validation curve: {args.figure}")
+
+
+def draw_validation(history: list[dict], path: Path) -> None:
+    """The validation checks the training run made (its model card's history) as a figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 3.6))
+    steps = [point["step"] for point in history]
+    for key, label in (("f1", "F1"), ("em", "EM")):
+        axis.plot(steps, [point[key] for point in history], marker="o", label=label)
+    questions = history[-1]["questions"] if history else 0
+    axis.set_xlabel("training step (16 windows each)")
+    axis.set_ylabel(f"CMRC 2018 trial, {questions} questions")
+    axis.set_title("The reader's validation during training (gold contexts)")
+    axis.set_ylim(0, 1)
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
 
 
 if __name__ == "__main__":
