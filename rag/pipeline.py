@@ -93,9 +93,7 @@ class Pipeline:
     def warm_up(self) -> None:
         """Load models and dictionaries now, so the first user does not wait for them."""
         self.index.tokenizer.warm_up()
-        self.retriever.embedder.embed_queries(["预热"])
-        if self.reader is not None:
-            self.reader.read("预热", [], self.config.reader_retrieval_weight)
+        self.retriever.embedder.embed_queries(["预热"])  # the reader's session is built at load
 
     @property
     def tokenizer(self):
