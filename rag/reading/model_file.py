@@ -36,6 +36,7 @@ class ReaderCard:
     machine: str
     validation: dict
     history: list = field(default_factory=list)
+    earlier: list = field(default_factory=list)  # the runs it went on from (``train --init``)
     no_answer_margin: float | None = None  # set by calibration (benchmarks/reader_calibrate.py)
     sha256: str = ""
 

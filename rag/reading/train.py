@@ -38,7 +38,7 @@ from tqdm import tqdm
 from rag.e5_weights import E5Model, read_e5_model
 from rag.evaluation import exact_match, f1_score
 from rag.reading.features import Window, allowed_positions, best_span, windows
-from rag.reading.model_file import ReaderCard, save_reader
+from rag.reading.model_file import ReaderCard, load_reader, save_reader
 from rag.reading.tokens import ReaderTokenizer, Tokens
 
 TRAIN_SETS = (
@@ -144,13 +144,18 @@ class Layer(nn.Module):
 class ReaderNetwork(nn.Module):
     """multilingual-e5-small's encoder (its first ``layers`` layers) with a start/end head."""
 
-    def __init__(self, e5: E5Model, layers: int, dropout: float = 0.1) -> None:
+    def __init__(
+        self, e5: E5Model, layers: int, dropout: float = 0.1, start: dict[str, np.ndarray] | None = None
+    ) -> None:
+        """Weights from e5 with a fresh span head, or all from ``start`` (an exported reader's
+        weights, ``load_reader``) to train on from there."""
         super().__init__()
         self.e5 = e5
+        self.source = start.__getitem__ if start else e5.weights
         hidden = e5.hidden
         inner = e5.weights("l0.fi.b").size
-        self.positions = nn.Parameter(torch.from_numpy(e5.weights("emb.pos").reshape(-1, hidden).copy()))
-        self.token_type = nn.Parameter(torch.from_numpy(e5.weights("emb.type")[:hidden].copy()))
+        self.positions = nn.Parameter(torch.from_numpy(self.source("emb.pos").reshape(-1, hidden).copy()))
+        self.token_type = nn.Parameter(torch.from_numpy(self.source("emb.type")[:hidden].copy()))
         self.emb_ln = nn.LayerNorm(hidden, eps=e5.eps)
         self._copy(self.emb_ln, "emb.ln")
         self.layers = nn.ModuleList(Layer(hidden, inner, e5.heads, e5.eps, dropout) for _ in range(layers))
@@ -158,14 +163,17 @@ class ReaderNetwork(nn.Module):
             for part in _LAYER_PARTS:
                 self._copy(getattr(layer, part), f"l{number}.{part}")
         self.span = nn.Linear(hidden, 2)
-        nn.init.normal_(self.span.weight, std=0.02)
-        nn.init.zeros_(self.span.bias)
+        if start:
+            self._copy(self.span, "span")
+        else:
+            nn.init.normal_(self.span.weight, std=0.02)
+            nn.init.zeros_(self.span.bias)
         self.dropout = dropout
 
     def _copy(self, module: nn.Module, name: str) -> None:
         with torch.no_grad():
-            module.weight.copy_(torch.from_numpy(self.e5.weights(f"{name}.w").reshape(module.weight.shape).copy()))
-            module.bias.copy_(torch.from_numpy(self.e5.weights(f"{name}.b").copy()))
+            module.weight.copy_(torch.from_numpy(self.source(f"{name}.w").reshape(module.weight.shape).copy()))
+            module.bias.copy_(torch.from_numpy(self.source(f"{name}.b").copy()))
 
     def forward(self, ids: np.ndarray, mask: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """Start and end logits, (batch, tokens) each, for padded ``ids`` with ``mask`` 1 on tokens."""
@@ -343,6 +351,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--checkpoint-every", type=int, default=25)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument(
+        "--init", type=Path, default=None,
+        help="go on training an exported reader (.npz): a new schedule, epochs counted from --first-epoch",
+    )
+    parser.add_argument("--first-epoch", type=int, default=0, help="epoch whose draw of windows comes first")
     args = parser.parse_args(argv)
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -371,14 +384,15 @@ def main(argv: list[str] | None = None) -> None:
     total = int(per_epoch * args.epochs)
     log.info("%d questions, %d contexts; %d steps of %d (%.2f epochs)", len(examples), len(contexts), total, args.batch, args.epochs)
 
-    model = ReaderNetwork(e5, args.layers)
+    start, before = load_reader(args.init) if args.init else (None, None)
+    model = ReaderNetwork(e5, args.layers, start=start)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
     warmup = max(int(total * args.warmup), 1)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min((step + 1) / warmup, max(total - step, 0) / max(total - warmup, 1))
     )
-    state = {"step": 0, "best_f1": -1.0, "seconds": 0.0, "history": []}
+    state = {"step": 0, "best_f1": -1.0, "seconds": 0.0, "history": [], "epoch": args.first_epoch}
     checkpoint = args.out / "last.pt"
     if checkpoint.exists():
         saved = torch.load(checkpoint, weights_only=False)
@@ -409,17 +423,23 @@ def main(argv: list[str] | None = None) -> None:
                 max_answer_tokens=args.max_answer_tokens,
                 data=[*TRAIN_SETS],
                 questions=len(examples),
-                steps=state["step"],
+                steps=state["step"] + (before.steps if before else 0),
                 batch=args.batch,
                 settings={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-                training_seconds=round(state["seconds"]),
+                training_seconds=round(state["seconds"]) + (before.training_seconds if before else 0),
                 machine=f"{_processor()}, {args.threads} threads, torch {torch.__version__}",
                 validation={"set": VALIDATION_SET, "gold_context_sample": scores},
                 history=state["history"],
+                earlier=[*before.earlier, {"settings": before.settings, "steps": before.steps, "history": before.history}]
+                if before
+                else [],
             )
             save_reader(model.export(), card, export)
             log.info("exported %s (best so far)", export)
 
+    if args.init and state["step"] == 0:
+        evaluate_and_export()  # the starting point: only a better checkpoint replaces it
+        save_checkpoint()
     model.train()
     bar = tqdm(total=total, initial=state["step"], desc="training", unit="step")
     while state["step"] < total:
