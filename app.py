@@ -3,7 +3,7 @@
 Builds the index when it is missing or stale, loads the pipeline once, then serves three
 tabs — 问答 (public chat), 检索 (staff passage search) and 资料 (the articles) — and the named
 API endpoints ``/ask`` and ``/search``. A thin layer: answers and rankings come from
-``rag.pipeline``, follow-up rewriting from ``rag.followup``, HTML from ``rag.render``.
+``rag.pipeline.answering``, follow-up rewriting from ``rag.reading.followup``, HTML from ``rag.app.render``.
 """
 from __future__ import annotations
 
@@ -23,17 +23,17 @@ from typing import Any
 
 import gradio as gr
 
-from rag import render
+from rag.app import render
 from rag.config import Config
 from rag.errors import RagError
-from rag.export import write_exports
-from rag.serialize import answer_record, cited_hit_record, result_record
-from rag.feedback import FeedbackStore
-from rag.followup import FollowUpResolver
-from rag.highlight import query_terms
+from rag.app.export import write_exports
+from rag.pipeline.serialize import answer_record, cited_hit_record, result_record
+from rag.app.feedback import FeedbackStore
+from rag.reading.followup import FollowUpResolver
+from rag.app.highlight import query_terms
 from rag.models import Citation, Document, Hit, SearchFilters
 from rag.pipeline import Pipeline
-from rag.service import QAService
+from rag.pipeline.service import QAService
 
 log = logging.getLogger("app")
 
@@ -503,7 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
 
     config = Config(corpus_dir=args.corpus, index_dir=args.index)
-    # Before the embedder loads (rag.embedding reads it then): requests run side by side, so one
+    # Before the embedder loads (rag.embedding.embedders reads it then): requests run side by side, so one
     # thread each beats teams of threads contending for two cores (benchmarks/load.py: 38.8 →
     # 45.4 requests/s). An operator's own OMP_NUM_THREADS wins.
     os.environ.setdefault("OMP_NUM_THREADS", str(config.app_threads_per_request))

@@ -26,7 +26,7 @@ from tqdm import tqdm  # noqa: E402
 
 from rag.config import Config  # noqa: E402
 from rag.evaluation import exact_match, f1_score  # noqa: E402
-from rag.indexing import build_index, index_problem  # noqa: E402
+from rag.index.build import build_index, index_problem  # noqa: E402
 from rag.models import SearchFilters  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
 

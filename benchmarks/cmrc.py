@@ -20,8 +20,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from harness import Question, dump, peak_memory_mb, run, table  # noqa: E402
 
 from rag.config import Config  # noqa: E402
-from rag.index_store import read_manifest  # noqa: E402
-from rag.indexing import build_index, index_problem  # noqa: E402
+from rag.index.store import read_manifest  # noqa: E402
+from rag.index.build import build_index, index_problem  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "cmrc2018" / "cmrc2018_trial.json"

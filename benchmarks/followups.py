@@ -2,7 +2,7 @@
 
 For each pair in ``eval/followups.jsonl`` (``id``, ``first``, ``followup``, ``answers``,
 ``source``) the follow-up is asked twice — as typed, and as rewritten by
-``rag.followup.FollowUpResolver`` from the first question — and both are scored: answer EM/F1
+``rag.reading.followup.FollowUpResolver`` from the first question — and both are scored: answer EM/F1
 against the gold answers and recall@k, where a passage is relevant when it comes from the
 gold ``source`` and it or its section heading contains a gold answer (both normalised). Prints a table, and each
 rewrite so a person can judge it.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rag.config import Config
 from rag.evaluation import exact_match, f1_score, normalize_answer, recall_at_k
-from rag.followup import FollowUpResolver
+from rag.reading.followup import FollowUpResolver
 from rag.models import Hit, Result
 from rag.pipeline import Pipeline
 

@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rag.config import Config  # noqa: E402
-from rag.indexing import build_index, index_problem  # noqa: E402
+from rag.index.build import build_index, index_problem  # noqa: E402
 
 SERVER_START_SECONDS = 180  # loading the index and warming jieba and the embedder up
 REQUEST_TIMEOUT_SECONDS = 60

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from harness import Question, dump, peak_memory_mb, run, table  # noqa: E402
 
 from rag.config import Config  # noqa: E402
-from rag.indexing import build_index, index_problem  # noqa: E402
+from rag.index.build import build_index, index_problem  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
 
 

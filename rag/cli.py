@@ -12,12 +12,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from rag.citations import format_citation
+from rag.pipeline.citations import format_citation
 from rag.config import Config
 from rag.errors import RagError
 from rag.models import SearchFilters
-from rag.retrieval import MODES
-from rag.serialize import batch_record, citation_record, passage_record
+from rag.retrieval.retriever import MODES
+from rag.pipeline.serialize import batch_record, citation_record, passage_record
 
 DEFAULTS = Config()
 
@@ -80,7 +80,7 @@ def _positive(value: str) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from rag.indexing import build_index
+    from rag.index.build import build_index
 
     config = replace(DEFAULTS, embedder=args.embedder)
     report = build_index(args.corpus, args.index, config)
@@ -95,7 +95,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _load(index: Path):
-    from rag.pipeline import Pipeline
+    from rag.pipeline.answering import Pipeline
 
     return Pipeline.load(index)
 

