@@ -90,6 +90,8 @@ class Config:
     # every waiting user an update whenever any request finishes: 16 busy clients then cost
     # ≈ 2 ms more CPU per request (server and client) for messages no one reads at 30 ms a job.
     app_queue_status_seconds: float = 5.0
+    # Seconds between the app's checks for an index changed on disk (rag add / delete / build).
+    app_index_watch_seconds: float = 5.0
     app_max_search_results: int = 50  # upper end of the 检索 tab's result-count slider
     app_export_folders: int = 200  # recent searches whose CSV/JSON files are kept on disk
     context_paragraphs: int = 1  # neighbouring paragraphs shown when a passage is expanded
