@@ -58,28 +58,34 @@ def main(argv: list[str] | None = None) -> None:
           f"({reader.card.steps} steps, {precision}, {reader.max_tokens} tokens per input)")
     print(f"EM {statistics.fmean(em):.3f}  F1 {statistics.fmean(f1):.3f}  "
           f"reading {1000 * statistics.median(seconds):.0f} ms per question (median)")
-    draw_validation(reader.card.history, args.figure)
+    draw_validation(reader.card, args.figure)
     print(f"training's validation curve: {args.figure}")
 
 
-def draw_validation(history: list[dict], path: Path) -> None:
-    """The validation checks the training run made (its model card's history) as a figure."""
+def draw_validation(card, path: Path) -> None:
+    """The validation checks of the training runs behind the reader (its model card: the runs it
+    went on from, ``train --init``, then its own) by training steps counted from the start."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axis = plt.subplots(figsize=(6, 3.6))
-    steps = [point["step"] for point in history]
-    for key, label in (("f1", "F1"), ("em", "EM")):
-        axis.plot(steps, [point[key] for point in history], marker="o", label=label)
-    questions = history[-1]["questions"] if history else 0
-    axis.set_xlabel("training step (16 windows each)")
-    axis.set_ylabel(f"CMRC 2018 trial, {questions} questions")
-    axis.set_title("The reader's validation during training (gold contexts)")
+    figure, axis = plt.subplots(figsize=(6.4, 3.8))
+    runs = [*card.earlier, {"steps": card.steps, "history": card.history}]
+    started = 0  # steps before the run began (a card's steps count from the first run)
+    for number, run in enumerate(runs, start=1):
+        history = run["history"]
+        steps = [started + point["step"] for point in history]
+        questions = history[-1]["questions"] if history else 0
+        (line,) = axis.plot(steps, [point["f1"] for point in history], marker="o", label=f"run {number}: F1 ({questions} questions)")
+        axis.plot(steps, [point["em"] for point in history], marker="o", linestyle="--", color=line.get_color(), label=f"run {number}: EM")
+        started = run["steps"]
+    axis.set_xlabel("training steps from the start (16 windows each)")
+    axis.set_ylabel("CMRC 2018 trial, gold contexts")
+    axis.set_title("The reader's validation during training")
     axis.set_ylim(0, 1)
     axis.grid(alpha=0.3)
-    axis.legend()
+    axis.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
 

@@ -136,7 +136,8 @@ def read_article(path: Path) -> tuple[str, dict]:
     except CorpusError:
         raise
     except Exception as error:  # each library fails its own way on a damaged file
-        raise CorpusError(f"{path.name}: cannot read it as {suffix} ({type(error).__name__}: {error}).") from error
+        reason = " ".join(str(error).split())[:200]  # one line, whatever the library says
+        raise CorpusError(f"{path.name}: cannot read it as {suffix} ({type(error).__name__}: {reason}).") from error
     if not text.strip():
         raise CorpusError(f"{path.name}: no text in it (a scanned PDF or an empty page?); nothing added.")
     return text, found
