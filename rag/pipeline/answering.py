@@ -18,7 +18,8 @@ from rag.pipeline.citations import cite
 from rag.config import Config
 from rag.embedding.embedders import Embedder, load_embedder, threads_per_call
 from rag.errors import ReaderError
-from rag.index.store import StoredIndex, load_index
+from rag.index.passage_store import LocalPassageStore, PassageStore
+from rag.index.store import load_index
 from rag.models import Answer, Citation, Document, Hit, Result, SearchFilters, Sentence
 from rag.text.normalize import normalize
 from rag.reading.reader import DEFAULT_READER, Reader, SpanReader
@@ -37,7 +38,7 @@ class Pipeline:
 
     def __init__(
         self,
-        index: StoredIndex,
+        index: PassageStore,
         embedder: Embedder,
         config: Config,
         reader: Reader | None,
@@ -76,7 +77,8 @@ class Pipeline:
         mismatched index.
         """
         config = config if config is not None else Config()
-        index = load_index(Path(index_dir), embedder_name=embedder.name if embedder is not None else None)
+        embedder_name = embedder.name if embedder is not None else None
+        index = LocalPassageStore(load_index(Path(index_dir), embedder_name=embedder_name), config)
         if embedder is None:
             embedder = load_embedder(index.manifest.embedder)
         config = replace(config, embedder=index.manifest.embedder)
