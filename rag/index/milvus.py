@@ -4,7 +4,7 @@ Three collections, named ``{config.milvus_collection}_…``:
 
     _passages   one row per passage, keyed by its row number: metadata, text, newspaper and date
                 (for filters), its vector, and ``sparse``, the BM25 vector Milvus makes itself
-                from ``search_text`` with its jieba analyzer
+                from ``search_text``, the passage's jieba tokens (ours) separated by spaces
     _sentences  one row per sentence vector, with the passage row it belongs to
     _records    the manifest, the jieba user dictionary and the documents, as JSON in chunks
                 (Milvus wants a vector field in every collection: a constant 2-d one here)
@@ -32,8 +32,7 @@ from rag.errors import IndexLoadError, MilvusUnavailableError
 from rag.index.passage_store import Ranking, best_per_passage, unfiltered
 from rag.index.store import Manifest, build_settings, document_from_dict
 from rag.models import Document, Passage, SearchFilters
-from rag.text.normalize import normalize
-from rag.text.tokenization import STOP_WORDS, Tokenizer
+from rag.text.tokenization import Tokenizer
 
 try:
     from pymilvus import DataType, Function, FunctionType, MilvusClient
@@ -42,14 +41,11 @@ except ImportError as error:  # the optional extra is missing
         f"Milvus needs pymilvus and milvus-lite ({error}): pip install 'rag-zh-news[milvus]'."
     ) from error
 
-# Milvus's jieba (search mode, its own default dictionary) also makes tokens of punctuation and
-# white space: cnalphanumonly drops them, and the stop filter drops our stop words, as
-# rag.text.tokenization does. Milvus Lite 2.5.1 fails on inserts with jieba's own parameters
-# ("dict", "mode") or the removepunct filter, so the corpus user dictionary is not applied here.
-ANALYZER = {
-    "tokenizer": "jieba",
-    "filter": ["cnalphanumonly", {"type": "stop", "stop_words": sorted(STOP_WORDS)}],
-}
+# BM25 is Milvus's, over our own tokens (rag.text.tokenization, the local index's), written
+# space-separated: Milvus's jieba analyzer cuts differently (no single characters, no corpus
+# user dictionary: Milvus Lite 2.5.1 fails on jieba's "dict" parameter), and with it only 7 %
+# of the seed questions got the local BM25's top 5 (docs/decisions.md, "Milvus backend").
+ANALYZER = {"tokenizer": "whitespace"}
 MAX_LIMIT = 16_384  # the most rows one Milvus search or query returns
 _VARCHAR_BYTES = 65_535
 _CHUNK_CHARS = 16_000  # 4 bytes a character at most: a chunk fits a VARCHAR
@@ -118,7 +114,7 @@ def save_milvus(
             "row": row,
             **{name: getattr(passage, name) for name in _PASSAGE_FIELDS},
             **_filter_fields(documents_by_id[passage.doc_id]),
-            "search_text": normalize(text),
+            "search_text": " ".join(tokenizer.tokenize(text)),
             "vector": vector.tolist(),
         }
         for row, (passage, text, vector) in enumerate(zip(passages, texts, vectors))
@@ -233,7 +229,7 @@ class MilvusPassageStore:
         self._passages_name, self._sentences_name, _records = collection_names(config)
 
     def lexical_search(self, query: str, depth: int, filters: SearchFilters | None) -> Ranking:
-        text = normalize(query).strip()
+        text = " ".join(self.tokenizer.tokenize(query))
         if not text:
             return []
         hits = self._search(self._passages_name, text, "sparse", "BM25", depth, filters, [])

@@ -90,6 +90,12 @@ def test_bm25_by_milvus_finds_the_passages_with_the_words(store):
 
 
 @pytest.mark.parametrize("query", QUERIES)
+def test_bm25_ranking_matches_the_local_index(store, built, query):
+    milvus, local = store.lexical_search(query, 10, None), built[1].lexical_search(query, 10, None)
+    assert [row for row, _ in milvus] == [row for row, _ in local]
+
+
+@pytest.mark.parametrize("query", QUERIES)
 def test_dense_ranking_matches_the_local_index(store, built, query):
     vector = EMBEDDER.embed_queries([query])
     milvus, local = store.dense_search(vector, 10, None), built[1].dense_search(vector, 10, None)
