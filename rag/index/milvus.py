@@ -67,7 +67,8 @@ def connect(config: Config) -> MilvusClient:
             uri=config.milvus_uri, token=config.milvus_token, timeout=config.milvus_timeout_s
         )
     except Exception as error:  # noqa: BLE001 (grpc, milvus-lite and OS errors alike mean "not reachable")
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        text = str(getattr(error, "message", "") or error).strip()  # pymilvus errors carry .message
+        reason = text.splitlines()[0] if text else type(error).__name__
         raise MilvusUnavailableError(
             f"Cannot reach Milvus at {config.milvus_uri} ({reason}). Start it, or point "
             "--milvus / milvus_uri at a running Milvus or a Milvus Lite file ending in .db."
