@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,7 +44,8 @@ except ImportError as error:  # the optional extra is missing
 # BM25 is Milvus's, over our own tokens (rag.text.tokenization, the local index's), written
 # space-separated: Milvus's jieba analyzer cuts differently (no single characters, no corpus
 # user dictionary: Milvus Lite 2.5.1 fails on jieba's "dict" parameter), and with it only 7 %
-# of the seed questions got the local BM25's top 5 (docs/decisions.md, "Milvus backend").
+# of the seed questions got the local BM25's top 5 (docs/decisions.md, "Milvus as a second index
+# backend").
 ANALYZER = {"tokenizer": "whitespace"}
 MAX_LIMIT = 16_384  # the most rows one Milvus search or query returns
 _VARCHAR_BYTES = 65_535
@@ -190,22 +191,21 @@ def open_milvus(config: Config, *, embedder_name: str | None = None) -> MilvusPa
         _read_record(client, records_name, "userdict"),
         single_chars=bool(manifest.tokenizer.get("single_chars")),
     )
-    if tokenizer.describe() != dict(manifest.tokenizer):
-        raise IndexLoadError(f"The index in Milvus at {config.milvus_uri} was tokenized differently. {hint}")
+    if tokenizer.describe() != dict(manifest.tokenizer) or manifest.lexical.get("analyzer") != ANALYZER:
+        raise IndexLoadError(
+            f"The index in Milvus at {config.milvus_uri} was tokenized differently from what this "
+            f"version of rag does, so BM25 would miss words. {hint}"
+        )
     documents = tuple(document_from_dict(d) for d in _read_record(client, records_name, "documents"))
     passages = tuple(_read_passages(client, passages_name, manifest.passages))
-    counts = {
-        "manifest documents": manifest.documents,
-        "documents": len(documents),
-        "manifest passages": manifest.passages,
-        "passages": len(passages),
-        "manifest sentences": manifest.sentences,
-        "sentences": client.get_collection_stats(names[1])["row_count"],
-    }
-    if (counts["manifest documents"], counts["manifest passages"], counts["manifest sentences"]) != (
-        counts["documents"], counts["passages"], counts["sentences"]
-    ):
-        raise IndexLoadError(f"Counts disagree in Milvus at {config.milvus_uri}: {counts}. {hint}")
+    sentences = client.get_collection_stats(names[1])["row_count"]
+    found = (len(documents), len(passages), sentences)
+    if found != (manifest.documents, manifest.passages, manifest.sentences):
+        raise IndexLoadError(
+            f"Milvus at {config.milvus_uri} holds {found[0]} documents, {found[1]} passages and "
+            f"{found[2]} sentence vectors; its manifest says {manifest.documents}, "
+            f"{manifest.passages} and {manifest.sentences}. {hint}"
+        )
     return MilvusPassageStore(client, config, manifest, documents, passages, tokenizer)
 
 
@@ -360,7 +360,7 @@ def _create(client: MilvusClient, name: str, schema: Any, config: Config) -> Non
     client.create_collection(name, schema=schema, index_params=index_params)
 
 
-def _insert(client: MilvusClient, name: str, rows: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> None:
+def _insert(client: MilvusClient, name: str, rows: Iterable[dict[str, Any]]) -> None:
     batch: list[dict[str, Any]] = []
     for row in rows:
         batch.append(row)
@@ -396,8 +396,4 @@ def _read_passages(client: MilvusClient, name: str, count: int) -> Iterator[Pass
             limit=end - start,
         )
         for row in sorted(rows, key=lambda row: row["row"]):
-            yield Passage(**{field: _plain(row[field], field) for field in _PASSAGE_FIELDS})
-
-
-def _plain(value: Any, field: str) -> Any:
-    return int(value) if field in _INT_FIELDS else value
+            yield Passage(**{field: row[field] for field in _PASSAGE_FIELDS})
