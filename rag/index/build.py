@@ -78,21 +78,21 @@ def build_index(
     )
     row_of = {sentence: row for row, sentence in enumerate(distinct)}
     sentence_vectors = distinct_vectors[[row_of[sentence] for sentence in sentences]]
+    # What both index places store, beside their own forms of the vectors and of BM25.
+    common = {
+        "documents": corpus.documents,
+        "passages": passages,
+        "sentence_passages": sentence_passages,
+        "tokenizer": tokenizer,
+        "embedder": embedder,
+        "corpus_fingerprint": corpus_fingerprint(Path(corpus_path)),
+        "build_started": started,
+    }
     if lexical is None:
         from rag.index.milvus import save_milvus
 
         manifest = save_milvus(
-            config,
-            documents=corpus.documents,
-            passages=passages,
-            texts=texts,
-            vectors=vectors,
-            sentence_passages=sentence_passages,
-            sentence_vectors=sentence_vectors,
-            tokenizer=tokenizer,
-            embedder=embedder,
-            corpus_fingerprint=corpus_fingerprint(Path(corpus_path)),
-            build_started=started,
+            config, texts=texts, vectors=vectors, sentence_vectors=sentence_vectors, **common
         )
         return BuildReport(manifest, corpus.warnings)
     dense, sentence_index = (
@@ -106,18 +106,7 @@ def build_index(
         for matrix in (vectors, sentence_vectors)
     )
     manifest = save_index(
-        Path(index_dir),
-        documents=corpus.documents,
-        passages=passages,
-        dense=dense,
-        sentences=sentence_index,
-        sentence_passages=sentence_passages,
-        lexical=lexical,
-        tokenizer=tokenizer,
-        embedder=embedder,
-        corpus_fingerprint=corpus_fingerprint(Path(corpus_path)),
-        config=config,
-        build_started=started,
+        Path(index_dir), dense=dense, sentences=sentence_index, lexical=lexical, config=config, **common
     )
     return BuildReport(manifest, corpus.warnings)
 

