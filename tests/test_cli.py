@@ -73,3 +73,29 @@ def test_build_from_jsonl_and_report_bad_line(tmp_path, capsys):
     corpus.write_text('{"id": "a", "title": "甲", "text": "长春龙嘉国际机场向西10余分钟可达长春站。"}\n{bad\n', encoding="utf-8")
     code, _, err = _run(["build", "--corpus", str(corpus), "--index", str(tmp_path / "idx")], capsys)
     assert code == 2 and "line 2" in err
+
+
+def test_add_and_delete_update_the_index_and_bad_files_get_one_line(tmp_path, capsys):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("梅河口打造医药健康产业集群。全市医药企业已有48家，年产值超过200亿元。\n", encoding="utf-8")
+    assert _run(["build", "--corpus", str(corpus), "--index", str(index)], capsys)[0] == 0
+    deer = tmp_path / "deer.md"
+    deer.write_text("辽源市梅花鹿产业园今年将新建12座智能鹿舍，存栏梅花鹿将达到3万只。\n", encoding="utf-8")
+    sheet = tmp_path / "table.xlsx"
+    sheet.write_bytes(b"x")
+
+    code, out, err = _run(["add", str(deer), str(sheet), "--date", "2026-02-01", "--corpus", str(corpus), "--index", str(index)], capsys)
+    assert code == 2  # one file could not be added: the rest was
+    assert "Added 1 article(s): deer" in out and "1 documents" not in out and "2 documents" in out
+    assert err.count("\n") == 1 and "table.xlsx" in err
+    code, out, _ = _run(["search", "梅花鹿", "--index", str(index), "--json", "--top-k", "1"], capsys)
+    assert json.loads(out)[0]["doc_id"] == "deer"
+
+    code, out, _ = _run(["delete", "deer", "--corpus", str(corpus), "--index", str(index)], capsys)
+    assert code == 0 and "1 documents" in out
+    code, out, _ = _run(["search", "梅花鹿", "--index", str(index), "--json"], capsys)
+    assert {hit["doc_id"] for hit in json.loads(out)} == {"a"}
+
+    code, _, err = _run(["add", str(deer), "--date", "1st of May", "--corpus", str(corpus), "--index", str(index)], capsys)
+    assert code == 2 and err.startswith("rag: ") and "1st of May" in err and err.count("\n") == 1

@@ -149,7 +149,7 @@ def _load_folder(folder: Path) -> Corpus:
     seen: dict[str, str] = {}  # cleaned text -> source of the first document with it
     for article in articles:
         sidecar_file = article.with_suffix(SIDECAR_SUFFIX)
-        sidecar = _read_sidecar(sidecar_file) if sidecar_file.is_file() else _Sidecar()
+        sidecar = _sidecar_of(sidecar_file) if sidecar_file.is_file() else _Sidecar()
         cleaned = clean_article(_printable(_read_text(article)))
         if not cleaned.text.strip():
             warnings.append(f"{article.name}: no text left after cleaning; skipped.")
@@ -196,8 +196,9 @@ def _folder_files(folder: Path) -> list[Path]:
     return articles + sidecars + user_dict
 
 
-def _read_sidecar(file: Path) -> _Sidecar:
-    """The sidecar's fields, checked; raises ``CorpusError`` naming the file and the field."""
+def read_sidecar(file: Path) -> dict:
+    """The sidecar's JSON object, checked (``check_sidecar``); raises ``CorpusError`` naming the
+    file and the field."""
     try:
         data = json.loads(_read_text(file))
     except json.JSONDecodeError as error:
@@ -205,26 +206,37 @@ def _read_sidecar(file: Path) -> _Sidecar:
             f"{file.name}: not valid JSON ({error.msg} at line {error.lineno}, column "
             f"{error.colno}); fix the metadata sidecar or delete it."
         ) from error
+    check_sidecar(data, file.name)
+    return data
+
+
+def check_sidecar(data: object, name: str) -> None:
+    """Raise ``CorpusError`` naming sidecar ``name`` and the field when ``data`` is not a valid
+    sidecar object."""
     if not isinstance(data, dict):
-        raise CorpusError(f"{file.name}: a metadata sidecar must be one JSON object {{…}}.")
+        raise CorpusError(f"{name}: a metadata sidecar must be one JSON object {{…}}.")
     unknown = sorted(set(data) - set(_SIDECAR_FIELDS))
     if unknown:
         raise CorpusError(
-            f"{file.name}: unknown field(s) {', '.join(unknown)}; "
+            f"{name}: unknown field(s) {', '.join(unknown)}; "
             f"allowed: {', '.join(_SIDECAR_FIELDS)}."
         )
     for field in _TEXT_FIELDS:
         if field in data and not isinstance(data[field], str):
-            raise CorpusError(f"{file.name}: {field!r} must be a string.")
+            raise CorpusError(f"{name}: {field!r} must be a string.")
     if "authors" in data and not (
         isinstance(data["authors"], list) and all(isinstance(a, str) for a in data["authors"])
     ):
-        raise CorpusError(f"{file.name}: 'authors' must be a list of names, e.g. [\"赵蓓蓓\"].")
+        raise CorpusError(f"{name}: 'authors' must be a list of names, e.g. [\"赵蓓蓓\"].")
     if data.get("date") is not None and not _is_iso_date(data["date"]):
         raise CorpusError(
-            f"{file.name}: 'date' must be an ISO date like \"2026-01-30\", or null when the "
+            f"{name}: 'date' must be an ISO date like \"2026-01-30\", or null when the "
             f"article gives none (got {data['date']!r})."
         )
+
+
+def _sidecar_of(file: Path) -> _Sidecar:
+    data = read_sidecar(file)
     authors = data.get("authors")
     return _Sidecar(
         **{field: data[field] for field in _TEXT_FIELDS if field in data},

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from rag.config import Config
 from rag.corpus.loading import corpus_fingerprint, load_corpus, user_dictionary
 from rag.index.dense import DenseIndex
@@ -41,6 +43,8 @@ log = logging.getLogger(__name__)
 class BuildReport:
     manifest: Manifest
     warnings: tuple[str, ...]  # what loading the corpus skipped or doubted
+    embedded: int = 0  # texts (passages and distinct sentences) embedded by this build
+    reused: int = 0  # texts whose vectors came from the index it replaced
 
 
 def build_index(
@@ -49,9 +53,16 @@ def build_index(
     config: Config,
     embedder: Embedder | None = None,
     progress: bool = True,
+    reuse: bool = False,
 ) -> BuildReport:
     """Read, clean, split, tokenise and embed the corpus; write the index atomically to
-    ``index_dir``, or into Milvus at ``config.milvus_uri`` when that is set (``index_dir`` unused)."""
+    ``index_dir``, or into Milvus at ``config.milvus_uri`` when that is set (``index_dir`` unused).
+
+    ``reuse``: take the vectors of passages and sentences whose text is unchanged from the local
+    index now in ``index_dir`` (built by the same embedder), and embed only what is new.
+    Embedding is nearly all of a build's time, so adding or changing one article costs about
+    that article.
+    """
     started = time.perf_counter()
     corpus = load_corpus(Path(corpus_path))
     passages = [passage for document in corpus.documents for passage in build_passages(document, config)]
@@ -69,13 +80,12 @@ def build_index(
         else None
     )
     embedder = embedder if embedder is not None else load_embedder(config.embedder)
-    vectors = embed_passages_batched(embedder, texts, config.embed_batch_size, progress=progress)
+    known = _stored_vectors(Path(index_dir), config) if reuse and config.milvus_uri is None else {}
     sentence_passages, sentences = passage_sentences(passages)
     # Neighbouring passages share a sentence: each distinct sentence is embedded once.
     distinct = list(dict.fromkeys(sentences))
-    distinct_vectors = embed_passages_batched(
-        embedder, distinct, config.embed_batch_size, progress=progress, what="sentences"
-    )
+    vectors, embedded_passages = _vectors(embedder, texts, known, config, progress, "passages")
+    distinct_vectors, embedded_sentences = _vectors(embedder, distinct, known, config, progress, "sentences")
     row_of = {sentence: row for row, sentence in enumerate(distinct)}
     sentence_vectors = distinct_vectors[[row_of[sentence] for sentence in sentences]]
     # What both index places store, beside their own forms of the vectors and of BM25.
@@ -94,7 +104,7 @@ def build_index(
         manifest = save_milvus(
             config, texts=texts, vectors=vectors, sentence_vectors=sentence_vectors, **common
         )
-        return BuildReport(manifest, corpus.warnings)
+        return BuildReport(manifest, corpus.warnings, embedded=len(texts) + len(distinct))
     dense, sentence_index = (
         DenseIndex.build(
             matrix,
@@ -108,7 +118,39 @@ def build_index(
     manifest = save_index(
         Path(index_dir), dense=dense, sentences=sentence_index, lexical=lexical, config=config, **common
     )
-    return BuildReport(manifest, corpus.warnings)
+    embedded = embedded_passages + embedded_sentences
+    return BuildReport(manifest, corpus.warnings, embedded=embedded, reused=len(texts) + len(distinct) - embedded)
+
+
+def _stored_vectors(index_dir: Path, config: Config) -> dict[str, np.ndarray]:
+    """Vectors of the index in ``index_dir`` by text: its passages' retrieval texts and its
+    sentences. Empty when there is no index, it does not load, or another embedder built it."""
+    try:
+        index = load_index(index_dir, embedder_name=config.embedder)
+    except IndexLoadError:
+        return {}
+    known = dict(zip((retrieval_text(p) for p in index.passages), index.dense.vectors()))
+    _, sentences = passage_sentences(index.passages)
+    known.update(zip(sentences, index.sentences.vectors()))
+    return known
+
+
+def _vectors(
+    embedder: Embedder,
+    texts: list[str],
+    known: dict[str, np.ndarray],
+    config: Config,
+    progress: bool,
+    what: str,
+) -> tuple[np.ndarray, int]:
+    """One vector per text, reusing ``known`` ones; also how many had to be embedded."""
+    missing = list(dict.fromkeys(text for text in texts if text not in known))
+    fresh = {}
+    if missing:
+        batched = embed_passages_batched(embedder, missing, config.embed_batch_size, progress=progress, what=what)
+        fresh = dict(zip(missing, batched))
+    rows = [fresh[text] if text in fresh else known[text] for text in texts]
+    return np.stack(rows).astype(np.float32, copy=False), len(missing)
 
 
 def passage_sentences(passages: Sequence[Passage]) -> tuple[list[int], list[str]]:

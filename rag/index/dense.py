@@ -91,6 +91,10 @@ class DenseIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
+    def vectors(self) -> np.ndarray:
+        """Every row's stored vector (n × d): a rebuild reuses those of unchanged passages."""
+        return self._index.reconstruct_n(0, len(self))
+
     def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` rows for each query, best first: ``(scores, ids)``, both (queries × k').
 

@@ -36,7 +36,7 @@ from rag.corpus.loading import corpus_fingerprint
 from rag.embedding.embedders import Embedder, load_embedder
 from rag.errors import IndexLoadError, RagError
 from rag.index.build import build_index, manifest_problem
-from rag.index.store import MANIFEST, is_stale
+from rag.index.store import MANIFEST, is_stale, read_manifest
 from rag.models import Hit, Result, SearchFilters
 from rag.pipeline.answering import Pipeline
 
@@ -198,6 +198,7 @@ class QAService:
                     self.config,
                     embedder=self._embedder_factory(self.config.embedder),
                     progress=False,
+                    reuse=True,
                 )
                 pipeline = Pipeline.load(
                     self.index_dir, self.config, embedder=self._query_embedder, reader=self._reader
@@ -227,6 +228,44 @@ class QAService:
             )
         finally:
             self._rebuild_lock.release()
+
+    def follow_disk(self) -> bool:
+        """Serve the index on disk if another process replaced it (``rag add`` / ``rag delete`` /
+        ``rag build``); True when it did. Cheap when nothing changed: one small JSON file read."""
+        try:
+            on_disk = read_manifest(self.index_dir)
+        except IndexLoadError:
+            return False  # missing or damaged: keep serving what is loaded
+        if on_disk == self.pipeline.index.manifest or not self._rebuild_lock.acquire(blocking=False):
+            return False
+        try:
+            pipeline = Pipeline.load(self.index_dir, self.config, embedder=self._query_embedder, reader=self._reader)
+            pipeline.warm_up()
+        except (RagError, OSError) as error:
+            log.warning("The index in %s changed on disk but does not load; still serving the one loaded: %s", self.index_dir, error)
+            return False
+        finally:
+            self._rebuild_lock.release()
+        with self._state_lock:
+            self.pipeline = pipeline
+        log.info("Serving the index in %s as changed on disk: %d documents, %d passages", self.index_dir, on_disk.documents, on_disk.passages)
+        return True
+
+    def watch(self, seconds: float) -> threading.Event:
+        """Check the index on disk every ``seconds`` in a daemon thread (``follow_disk``), so
+        articles added or deleted from the command line are answered without a restart. Set
+        the returned event to stop."""
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(seconds):
+                try:
+                    self.follow_disk()
+                except Exception:  # a watcher that dies silently would leave stale answers
+                    log.exception("checking the index on disk failed")
+
+        threading.Thread(target=loop, name="index-watch", daemon=True).start()
+        return stop
 
     def status(self) -> ServiceStatus:
         """The served index's manifest figures, whether a rebuild runs, and the last build error."""

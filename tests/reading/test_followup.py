@@ -57,6 +57,11 @@ def test_elliptical_question_without_a_matching_entity_asks_about_the_previous_t
     assert followup.reason == "topic"
 
 
+def test_the_topic_of_a_previous_question_asked_in_english_is_its_chinese_part(resolver):
+    followup = resolver.resolve("那票价呢？", "When will 长辽四通高铁通车?")
+    assert followup.rewritten == "长辽四通高铁通车票价？"
+
+
 @pytest.mark.parametrize(
     "question",
     ["长春现代化都市圈包括哪些城市？", "辽源什么时候通高铁？", "四平有多少个重点项目？"],

@@ -170,9 +170,10 @@ def test_a_keyword_question_asks_for_the_attribute_it_ends_with(question, answer
 def test_an_english_question_phrase_is_asked_the_chinese_way(
     question, chinese, answer_type, wh_word
 ):
-    # the offsets index the question asked the Chinese way, not the question as written
+    # the analysed text is the question asked the Chinese way, and the offsets index it
     analysis = analyze_question(question)
-    assert (analysis.answer_type, chinese[analysis.wh_start : analysis.wh_end]) == (
+    assert analysis.text == chinese
+    assert (analysis.answer_type, analysis.text[analysis.wh_start : analysis.wh_end]) == (
         answer_type,
         wh_word,
     )
