@@ -200,10 +200,7 @@ class QAService:
                     progress=False,
                     reuse=True,
                 )
-                pipeline = Pipeline.load(
-                    self.index_dir, self.config, embedder=self._query_embedder, reader=self._reader
-                )
-                pipeline.warm_up()
+                pipeline = self._load_warm()
             except Exception as error:  # any failure must leave the old index serving
                 if not isinstance(error, (RagError, ValueError, OSError)):
                     log.exception("index rebuild failed")
@@ -239,8 +236,7 @@ class QAService:
         if on_disk == self.pipeline.index.manifest or not self._rebuild_lock.acquire(blocking=False):
             return False
         try:
-            pipeline = Pipeline.load(self.index_dir, self.config, embedder=self._query_embedder, reader=self._reader)
-            pipeline.warm_up()
+            pipeline = self._load_warm()
         except (RagError, OSError) as error:
             log.warning("The index in %s changed on disk but does not load; still serving the one loaded: %s", self.index_dir, error)
             return False
@@ -250,6 +246,13 @@ class QAService:
             self.pipeline = pipeline
         log.info("Serving the index in %s as changed on disk: %d documents, %d passages", self.index_dir, on_disk.documents, on_disk.passages)
         return True
+
+    def _load_warm(self) -> Pipeline:
+        """The index now in ``index_dir``, loaded with this process's question embedder and
+        reader and warmed up, ready to be swapped in."""
+        pipeline = Pipeline.load(self.index_dir, self.config, embedder=self._query_embedder, reader=self._reader)
+        pipeline.warm_up()
+        return pipeline
 
     def watch(self, seconds: float) -> threading.Event:
         """Check the index on disk every ``seconds`` in a daemon thread (``follow_disk``), so

