@@ -498,11 +498,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, default=Path("index"), help="index directory")
     parser.add_argument("--corpus", type=Path, default=Path("corpus"), help="corpus folder or JSONL")
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
+    parser.add_argument("--milvus", metavar="URI", help="serve the index kept in Milvus instead of --index: a "
+                        "Milvus Lite file (index/milvus.db) or http://host:19530 (token in MILVUS_TOKEN)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
 
-    config = Config(corpus_dir=args.corpus, index_dir=args.index)
+    config = Config(
+        corpus_dir=args.corpus,
+        index_dir=args.index,
+        milvus_uri=args.milvus,
+        milvus_token=os.environ.get("MILVUS_TOKEN", ""),
+    )
     # Before the embedder loads (rag.embedding.embedders reads it then): requests run side by side, so one
     # thread each beats teams of threads contending for two cores (benchmarks/load.py: 38.8 →
     # 45.4 requests/s). An operator's own OMP_NUM_THREADS wins.

@@ -21,7 +21,7 @@ from rag.config import Config
 from rag.corpus.loading import corpus_fingerprint, load_corpus, user_dictionary
 from rag.index.dense import DenseIndex
 from rag.embedding.embedders import Embedder, embed_passages_batched, load_embedder
-from rag.errors import CorpusError, IndexLoadError
+from rag.errors import CorpusError, IndexLoadError, MilvusUnavailableError
 from rag.index.store import (
     Manifest,
     changed_settings,
@@ -163,13 +163,26 @@ def passage_sentences(passages: Sequence[Passage]) -> tuple[list[int], list[str]
     return rows, texts
 
 
+def current_manifest(index_dir: Path, config: Config) -> Manifest:
+    """The manifest of the index ``config`` points at now: ``index_dir``'s, or the current one
+    in Milvus when ``config.milvus_uri`` is set. One small read, so a server can poll it."""
+    if config.milvus_uri is None:
+        return read_manifest(Path(index_dir))
+    from rag.index.milvus import read_milvus_manifest
+
+    return read_milvus_manifest(config)
+
+
 def manifest_problem(corpus_path: Path, index_dir: Path, config: Config) -> str | None:
     """Why the index must be (re)built, judging by its manifest alone; ``None`` when it is current.
 
     Cheap: no index file is read. A damaged file shows only when the index is loaded.
+    Raises ``MilvusUnavailableError`` when the index is in a Milvus that cannot be reached.
     """
     try:
-        manifest = read_manifest(Path(index_dir))
+        manifest = current_manifest(Path(index_dir), config)
+    except MilvusUnavailableError:
+        raise
     except IndexLoadError as error:
         return str(error)
     if manifest.embedder != config.embedder:

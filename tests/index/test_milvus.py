@@ -11,7 +11,15 @@ from rag.errors import IndexLoadError, MilvusUnavailableError
 from rag.index.build import build_index, passage_sentences
 from rag.index.dense import DenseIndex
 from rag.index.lexical import LexicalIndex
-from rag.index.milvus import filter_expression, open_milvus, save_milvus
+from rag.index import milvus
+from rag.index.milvus import (
+    collection_names,
+    current_generation,
+    filter_expression,
+    open_milvus,
+    read_milvus_manifest,
+    save_milvus,
+)
 from rag.index.passage_store import LocalPassageStore
 from rag.index.store import StoredIndex
 from rag.models import Document, Paragraph, Passage, SearchFilters
@@ -52,19 +60,25 @@ FILTERS = [
 QUERIES = ["长春都市圈", "医药产业", "粮食产量", "普铁外迁"]
 
 
+def save(config, documents=DOCUMENTS, passages=PASSAGES, tokenizer=None):
+    """``save_milvus`` of these passages; also their vectors and rows, for a local twin."""
+    texts = [retrieval_text(passage) for passage in passages]
+    rows, sentences = passage_sentences(passages)
+    vectors, sentence_vectors = EMBEDDER.embed_passages(texts), EMBEDDER.embed_passages(sentences)
+    manifest = save_milvus(
+        config, documents=documents, passages=passages, texts=texts, vectors=vectors,
+        sentence_passages=rows, sentence_vectors=sentence_vectors, tokenizer=tokenizer or Tokenizer(),
+        embedder=EMBEDDER, corpus_fingerprint="tiny",
+    )
+    return manifest, texts, vectors, rows, sentence_vectors
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """The same passages indexed in Milvus Lite and locally: (config, local store)."""
     config = Config(milvus_uri=str(tmp_path_factory.mktemp("milvus") / "index.db"), candidates=10)
-    texts = [retrieval_text(passage) for passage in PASSAGES]
-    rows, sentences = passage_sentences(PASSAGES)
-    vectors, sentence_vectors = EMBEDDER.embed_passages(texts), EMBEDDER.embed_passages(sentences)
     tokenizer = Tokenizer()
-    manifest = save_milvus(
-        config, documents=DOCUMENTS, passages=PASSAGES, texts=texts, vectors=vectors,
-        sentence_passages=rows, sentence_vectors=sentence_vectors, tokenizer=tokenizer,
-        embedder=EMBEDDER, corpus_fingerprint="tiny",
-    )
+    manifest, texts, vectors, rows, sentence_vectors = save(config, tokenizer=tokenizer)
     local = StoredIndex(
         manifest, DOCUMENTS, PASSAGES, DenseIndex.build(vectors), DenseIndex.build(sentence_vectors),
         rows, LexicalIndex.build([tokenizer.tokenize(text) for text in texts]), tokenizer,
@@ -131,7 +145,7 @@ def test_filter_expression_quotes_values():
 
 def test_a_released_collection_is_loaded_again(built, store):
     config, _ = built
-    for name in ("rag_passages", "rag_sentences", "rag_records"):
+    for name in collection_names(config, current_generation(store.client, config)):
         store.client.release_collection(name)
     reopened = open_milvus(config)
     assert reopened.lexical_search("粮食", 5, None)[0][0] == 3
@@ -166,3 +180,42 @@ def test_unreachable_milvus_is_one_clear_line(capsys):
     assert main(["search", "长春", "--milvus", uri]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and uri in error and "Traceback" not in error
+
+
+def test_a_new_build_is_served_only_once_complete_and_the_old_one_keeps_answering(tmp_path):
+    config = Config(milvus_uri=str(tmp_path / "index.db"), candidates=10)
+    first, _, _, _, _ = save(config)
+    old = open_milvus(config)
+    document, passages = make_document("d", "城市晚报", "2025-03-01", ["辽源新建高铁站，粮食外运更快。"])
+    second, _, _, _, _ = save(config, (*DOCUMENTS, document), (*PASSAGES, *passages))
+    assert read_milvus_manifest(config) == second != first
+    # The store opened before still searches its own generation, so its row numbers hold.
+    assert [old.passages[row].doc_id for row, _ in old.lexical_search("粮食", 5, None)] == ["c"]
+    new = open_milvus(config)
+    assert {new.passages[row].doc_id for row, _ in new.lexical_search("粮食", 5, None)} == {"c", "d"}
+    save(config)  # a third build drops the first generation, keeps the second
+    generations = {name.rsplit("_", 1)[0] for name in new.client.list_collections() if name != "rag_current"}
+    assert len(generations) == 2
+    (top, _), *_ = new.lexical_search("高铁站", 5, None)
+    assert new.passages[top].doc_id == "d"  # the second generation still answers
+
+
+def test_a_build_that_fails_half_way_leaves_the_current_index(tmp_path, monkeypatch):
+    config = Config(milvus_uri=str(tmp_path / "index.db"), candidates=10)
+    manifest, *_ = save(config)
+    inserted = []
+
+    def failing_insert(client, name, rows):
+        inserted.append(name)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(milvus, "_insert", failing_insert)
+    with pytest.raises(OSError):
+        save(config, DOCUMENTS[:1], PASSAGES[:2])
+    assert inserted and read_milvus_manifest(config) == manifest
+    assert open_milvus(config).manifest.passages == len(PASSAGES)
+
+
+def test_read_manifest_of_no_index_is_refused(tmp_path):
+    with pytest.raises(IndexLoadError, match="No index"):
+        read_milvus_manifest(Config(milvus_uri=str(tmp_path / "empty.db")))

@@ -423,3 +423,24 @@ def test_a_damaged_index_on_disk_is_not_followed(opened):
     (opened.index_dir / MANIFEST).write_text("{", encoding="utf-8")
     assert opened.follow_disk() is False
     assert "48家" in opened.ask("梅河口有多少家医药企业？").answer.text
+
+
+@pytest.mark.slow
+def test_a_service_on_milvus_builds_serves_and_follows_another_process_s_build(tmp_path):
+    pytest.importorskip("pymilvus")
+    config = replace(FAKE, milvus_uri=str(tmp_path / "milvus.db"))
+    service = QAService.open(write_corpus(tmp_path / "corpus"), tmp_path / "index", config, embedder_factory=fake_factory)
+    assert not (tmp_path / "index").exists() and service.status().documents == 2
+    assert "48家" in service.ask("梅河口有多少家医药企业？").answer.text
+    assert service.follow_disk() is False
+
+    # Another process (``rag add --milvus``) builds a new generation; the served one keeps
+    # answering until the service swaps.
+    served = service.pipeline
+    (service.corpus / "deer.txt").write_text(NEW_FACT + "\n", encoding="utf-8")
+    build_index(service.corpus, tmp_path / "index", config, embedder=CharacterEmbedder(), progress=False)
+    assert "48家" in served.ask("梅河口有多少家医药企业？").answer.text
+    assert service.follow_disk() is True
+    assert service.status().documents == 3 and not service.corpus_changed()
+    assert "3万只" in service.ask("存栏梅花鹿将达到多少？").answer.text
+    assert "48家" in served.ask("梅河口有多少家医药企业？").answer.text  # the generation before stays
