@@ -64,6 +64,10 @@ def build_index(
     that article.
     """
     started = time.perf_counter()
+    if config.milvus_uri is not None:  # fail before minutes of embedding, not after
+        from rag.index.milvus import connect
+
+        connect(config).close()
     corpus = load_corpus(Path(corpus_path))
     passages = [passage for document in corpus.documents for passage in build_passages(document, config)]
     if not passages:

@@ -31,6 +31,7 @@ import secrets
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -121,8 +122,16 @@ def _manifest(record: dict[str, Any]) -> Manifest:
     return Manifest(**{**record, "files": {}})
 
 
+def is_lite(uri: str | None) -> bool:
+    """Whether ``uri`` names a Milvus Lite file (pymilvus runs those in-process) and not a server."""
+    return uri is not None and uri.endswith(".db") and "://" not in uri
+
+
 def connect(config: Config) -> MilvusClient:
-    """A client for ``config.milvus_uri``; ``MilvusUnavailableError`` when it cannot be reached."""
+    """A client for ``config.milvus_uri``; ``MilvusUnavailableError`` when it cannot be reached.
+    A Milvus Lite file's folder is created if missing, as an index directory's would be."""
+    if is_lite(config.milvus_uri):
+        Path(config.milvus_uri).parent.mkdir(parents=True, exist_ok=True)
     try:
         return MilvusClient(
             uri=config.milvus_uri, token=config.milvus_token, timeout=config.milvus_timeout_s

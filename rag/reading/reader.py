@@ -172,6 +172,32 @@ class SpanReader:
 _EDGE_MARKS = frozenset("，。、；：！？,.;:!? \u3000\t\n")
 
 
+# Paired marks: a span holding one half of a pair takes the other half beside it, or drops the
+# stray half at its edge (“十五五”末期, never 十五五”末期).
+_PAIRS = ("“”", "‘’", "「」", "『』", "《》", "（）", "()", "【】", "〈〉")
+
+
+def _balanced(text: str, first: int, last: int) -> tuple[int, int]:
+    for opening, closing in _PAIRS:
+        inside = text[first:last]
+        opened, closed = inside.count(opening), inside.count(closing)
+        if closed > opened:
+            if first > 0 and text[first - 1] == opening:
+                first -= 1
+            elif last - first > 1 and text[first] == closing:
+                first += 1
+            elif last - first > 1 and text[last - 1] == closing:
+                last -= 1
+        elif opened > closed:
+            if last < len(text) and text[last] == closing:
+                last += 1
+            elif last - first > 1 and text[last - 1] == opening:
+                last -= 1
+            elif last - first > 1 and text[first] == opening:
+                first += 1
+    return first, last
+
+
 def _answer(hit: Hit, span: PassageSpan, score: float) -> Answer:
     passage = hit.passage
     first, last = span.start, span.end
@@ -179,6 +205,7 @@ def _answer(hit: Hit, span: PassageSpan, score: float) -> Answer:
         last -= 1
     while last - first > 1 and passage.text[first] in _EDGE_MARKS:
         first += 1
+    first, last = _balanced(passage.text, first, last)
     span = PassageSpan(first, last, span.margin)
     start, end = passage.start + span.start, passage.start + span.end
     sentences = split_sentences(passage.text, offset=passage.start)

@@ -219,3 +219,21 @@ def test_a_build_that_fails_half_way_leaves_the_current_index(tmp_path, monkeypa
 def test_read_manifest_of_no_index_is_refused(tmp_path):
     with pytest.raises(IndexLoadError, match="No index"):
         read_milvus_manifest(Config(milvus_uri=str(tmp_path / "empty.db")))
+
+
+def test_a_build_into_an_unreachable_milvus_fails_before_embedding(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"id": "a", "title": "高铁", "text": "长辽四通高铁辽源段线路长81.6公里。"}\n', encoding="utf-8")
+
+    class Untouchable(CharacterEmbedder):
+        def embed_passages(self, texts):
+            raise AssertionError("embedded before Milvus was reached")
+
+    with pytest.raises(MilvusUnavailableError, match="127.0.0.1:9"):
+        build_index(corpus, tmp_path / "index", Config(milvus_uri="http://127.0.0.1:9", milvus_timeout_s=1), Untouchable(), progress=False)
+
+
+def test_a_milvus_lite_file_in_a_new_folder_is_created(tmp_path):
+    config = Config(milvus_uri=str(tmp_path / "new" / "folder" / "index.db"))
+    save(config)
+    assert open_milvus(config).manifest.passages == len(PASSAGES)

@@ -198,3 +198,24 @@ def test_separators_at_a_spans_edges_are_trimmed_but_quotes_stay():
     assert answer.text == "48家" and answer.start == 10 + text.index("48")
     quoted = _answer(hit, PassageSpan(text.index("“"), text.index("通车"), 1.0), 1.0)
     assert quoted.text == "“十五五”末期"
+
+
+@pytest.mark.parametrize(
+    ("span", "expected"),
+    [
+        ("十五五”末期", "“十五五”末期"),  # a closing quote inside takes its opening one beside
+        ("“十五五", "“十五五”"),  # an opening quote inside takes its closing one beside
+        ("长春日报》", "《长春日报》"),
+        ("（8月1日", "（8月1日）"),
+        ("预计“", "预计"),  # a stray half with no partner beside is dropped
+        ("”末期", "末期"),
+    ],
+)
+def test_an_answer_never_holds_half_a_pair_of_quotes_or_brackets(span, expected):
+    from rag.reading.reader import PassageSpan, _answer
+
+    hit = _hit(0, "辽源高铁预计“十五五”末期通车，据《长春日报》（8月1日）报道。", start=0)
+    text = hit.passage.text
+    first = text.index(span)
+    answer = _answer(hit, PassageSpan(first, first + len(span), 1.0), 1.0)
+    assert answer.text == expected and text[answer.start : answer.end] == expected
