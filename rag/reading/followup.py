@@ -190,7 +190,11 @@ class FollowUpResolver:
         lead = normalize(rest[: entity.start])[-1:] if entity.start else ""
         aligned = [c for c in candidates if lead and normalize(previous[: c.start]).endswith(lead)]
         target = (aligned or candidates)[0]
-        return previous[: target.start] + rest[entity.start : entity.end] + previous[target.end :]
+        after = previous[target.end :]
+        new = rest[entity.start : entity.end]
+        if entity.kind == "place":
+            new = _with_suffix_of(new, previous[target.start : target.end], after)
+        return previous[: target.start] + new + after
 
     def _replace_reference(self, core: str, previous: str) -> str | None:
         """``core`` with its first pronoun or 这个 + noun replaced by the previous topic."""
@@ -245,6 +249,21 @@ class FollowUpResolver:
         if before:
             return before + counted
         return _trim(self._words(text[analysis.wh_end :])) or text
+
+
+_ADMINISTRATIVE = "省市县区"
+
+
+def _with_suffix_of(new: str, old: str, after: str) -> str:
+    """Place ``new`` written with ``old``'s administrative suffix: 吉林市长 + 辽源 → 辽源市长 (jieba
+    cuts 吉林市|长), 长春市长 + 吉林市 → 吉林市长 (it cuts 长春|市长); never 辽源长 or 吉林市市长."""
+    has = normalize(new)[-1] in _ADMINISTRATIVE
+    suffix = old[-1] if normalize(old)[-1] in _ADMINISTRATIVE else ""
+    if suffix and not has:
+        return new + suffix
+    if not suffix and has and normalize(after).startswith(normalize(new)[-1]):
+        return new[:-1]
+    return new
 
 
 def _asks_something(text: str) -> bool:

@@ -14,9 +14,12 @@ def resolver() -> FollowUpResolver:
 @pytest.mark.parametrize(
     ("previous", "question", "expected"),
     [
-        ("吉林市开通了多少个圈内通办事项？", "那辽源呢？", "辽源开通了多少个圈内通办事项？"),
+        # a place keeps the administrative suffix of the one it replaces, written once
+        ("吉林市开通了多少个圈内通办事项？", "那辽源呢？", "辽源市开通了多少个圈内通办事项？"),
+        ("吉林市长是谁？", "那辽源呢？", "辽源市长是谁？"),
         ("辽源的交通有哪些变化？", "四平呢？", "四平的交通有哪些变化？"),
-        ("长春市长是谁？", "那吉林市呢？", "吉林市市长是谁？"),
+        ("长春市长是谁？", "那吉林市呢？", "吉林市长是谁？"),
+        ("长春的GDP是多少？", "那吉林市呢？", "吉林市的GDP是多少？"),
         # the entity after the same word (到) is the one replaced
         ("从龙嘉机场到长春站要多久？", "那到吉林市呢？", "从龙嘉机场到吉林市要多久？"),
         ("2025年长春经济总量是多少？", "那2024年呢？", "2024年长春经济总量是多少？"),
@@ -80,7 +83,7 @@ def test_without_a_previous_question_nothing_changes(resolver):
 
 def test_traditional_follow_up_keeps_the_users_characters(resolver):
     followup = resolver.resolve("那遼源呢？", "吉林市开通了多少个圈内通办事项？")
-    assert followup.rewritten == "遼源开通了多少个圈内通办事项？"
+    assert followup.rewritten == "遼源市开通了多少个圈内通办事项？"
 
 
 def test_a_pronoun_whose_antecedent_is_in_the_same_question_is_left_alone(resolver):
