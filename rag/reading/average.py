@@ -19,9 +19,10 @@ def average(paths: list[Path], out: Path) -> None:
     """Write the element-wise mean of the readers at ``paths`` to ``out``, with the last one's
     card naming every source; raises ``ReaderError`` when they cannot be averaged."""
     loaded = [load_reader(path) for path in paths]
-    names = loaded[0][0].keys()
-    if any(weights.keys() != names for weights, _ in loaded):
+    shapes = {name: value.shape for name, value in loaded[0][0].items()}
+    if any({name: value.shape for name, value in weights.items()} != shapes for weights, _ in loaded):
         raise ReaderError(f"{', '.join(map(str, paths))} hold different tensors: they cannot be averaged.")
+    names = shapes.keys()
     mean = {name: sum(weights[name] for weights, _ in loaded) / len(loaded) for name in names}
     card = loaded[-1][1]
     sources = [{"file": str(path), "steps": source.steps, "sha256": source.sha256} for path, (_, source) in zip(paths, loaded)]

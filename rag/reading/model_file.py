@@ -50,7 +50,9 @@ def _digest(path: Path) -> str:
 
 
 def save_reader(weights: dict[str, np.ndarray], card: ReaderCard, path: Path) -> None:
-    """Write ``path`` (float16 .npz) and its card atomically (each through a temporary file)."""
+    """Write ``path`` (float16 .npz) and its card atomically (each through a temporary file);
+    its folder is created if missing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp.npz")
     np.savez(temporary, **{name: value.astype(np.float16) for name, value in weights.items()})
     os.replace(temporary, path)

@@ -219,3 +219,19 @@ def test_an_answer_never_holds_half_a_pair_of_quotes_or_brackets(span, expected)
     first = text.index(span)
     answer = _answer(hit, PassageSpan(first, first + len(span), 1.0), 1.0)
     assert answer.text == expected and text[answer.start : answer.end] == expected
+
+
+def test_averaged_readers_hold_the_mean_of_their_weights_in_a_new_folder(tiny, tmp_path):
+    from rag.reading.average import average
+
+    first, second = tmp_path / "run1.npz", tmp_path / "run2.npz"
+    save_reader(tiny[1], _card(2, steps=10), first)
+    save_reader({name: value + 0.5 for name, value in tiny[1].items()}, _card(2, steps=20), second)
+    out = tmp_path / "new" / "reader.npz"
+    average([first, second], out)
+    weights, card = load_reader(out)
+    np.testing.assert_allclose(weights["l0.q.w"], tiny[1]["l0.q.w"] + 0.25, atol=2e-3)
+    assert [source["steps"] for source in card.settings["average_of"]] == [10, 20]
+    save_reader({name: value[..., :1] for name, value in tiny[1].items()}, _card(2), second)
+    with pytest.raises(ReaderError):
+        average([first, second], out)
