@@ -167,7 +167,8 @@ class App:
     def status(self) -> str:
         status = self.service.status()
         built = status.built_at[:16].replace("T", " ")
-        line = f"索引建于 {built} (UTC)，{status.documents} 篇文章，{status.passages} 个段落，存于 {status.place}。"
+        place = "Milvus" if self.config.milvus_uri is not None else "本地索引"
+        line = f"索引建于 {built} (UTC)，{status.documents} 篇文章，{status.passages} 个段落，存于{place}。"
         try:
             if self.service.corpus_changed():
                 line += " 资料已有改动，可以重建索引。"

@@ -69,7 +69,6 @@ class ServiceStatus:
     """What the app's 资料 tab shows about the index being served."""
 
     built_at: str  # ISO 8601 UTC, from the served index's manifest
-    place: str  # where the index lives: its directory, or "Milvus at URI"
     documents: int
     passages: int
     embedder: str
@@ -283,7 +282,6 @@ class QAService:
             last_error = self._last_error
         return ServiceStatus(
             built_at=manifest.built_at,
-            place=str(self.index_dir) if self.config.milvus_uri is None else f"Milvus at {self.config.milvus_uri}",
             documents=manifest.documents,
             passages=manifest.passages,
             embedder=manifest.embedder,

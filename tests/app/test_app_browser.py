@@ -261,6 +261,7 @@ def test_library_lists_the_articles_and_shows_one(server, browser):
     rows = page.locator(".rag-library tbody tr")
     assert rows.count() == len(load_corpus(ROOT / "corpus").documents)
     assert page.locator("#article .rag-title").count() == 1
+    assert "篇文章" in page.inner_text("body") and "存于本地索引" in page.inner_text("body")
     _screenshot(page, "library.png")
     page.close()
 

@@ -66,7 +66,6 @@ def test_open_builds_a_missing_index_and_serves_it(opened):
     assert index_problem(opened.corpus, opened.index_dir, FAKE) is None
     status = opened.status()
     assert (status.documents, status.embedder, status.rebuilding, status.last_error) == (2, "fake-chars", False, None)
-    assert status.place == str(opened.index_dir)
     assert "48家" in opened.ask("梅河口有多少家医药企业？").answer.text
     assert opened.search("高铁", k=1)[0].passage.doc_id == "a"
 
@@ -432,7 +431,6 @@ def test_a_service_on_milvus_builds_serves_and_follows_another_process_s_build(t
     config = replace(FAKE, milvus_uri=str(tmp_path / "milvus.db"))
     service = QAService.open(write_corpus(tmp_path / "corpus"), tmp_path / "index", config, embedder_factory=fake_factory)
     assert not (tmp_path / "index").exists() and service.status().documents == 2
-    assert service.status().place == f"Milvus at {tmp_path / 'milvus.db'}"
     assert "48家" in service.ask("梅河口有多少家医药企业？").answer.text
     assert service.follow_disk() is False
 
