@@ -72,9 +72,14 @@ def collection_names(config: Config, generation: str) -> tuple[str, str, str]:
     return f"{prefix}_passages", f"{prefix}_sentences", f"{prefix}_records"
 
 
+def _pointer(config: Config) -> str:
+    """The one-row collection naming the current generation."""
+    return f"{config.milvus_collection}_current"
+
+
 def current_generation(client: MilvusClient, config: Config) -> str | None:
     """The generation ``{prefix}_current`` points at; None before the first complete build."""
-    pointer = f"{config.milvus_collection}_current"
+    pointer = _pointer(config)
     if not client.has_collection(pointer):
         return None
     client.load_collection(pointer)
@@ -83,7 +88,7 @@ def current_generation(client: MilvusClient, config: Config) -> str | None:
 
 
 def _point_at(client: MilvusClient, config: Config, generation: str) -> None:
-    pointer = f"{config.milvus_collection}_current"
+    pointer = _pointer(config)
     if not client.has_collection(pointer):
         _create(client, pointer, _records_schema(), config, consistency_level="Strong")
     client.upsert(pointer, [{"key": "generation", "body": generation, "vector": [1.0, 0.0]}])
@@ -93,7 +98,7 @@ def _point_at(client: MilvusClient, config: Config, generation: str) -> None:
 def _drop_generations(client: MilvusClient, config: Config, keep: set[str]) -> None:
     """Drop the collections of every generation of this index but ``keep``."""
     prefix = f"{config.milvus_collection}_"
-    roles = ("_passages", "_sentences", "_records")
+    roles = tuple(name.removeprefix(prefix) for name in collection_names(config, ""))
     for name in client.list_collections():
         middle = name[len(prefix):].rsplit("_", 1)[0] if name.startswith(prefix) else ""
         if name.endswith(roles) and _GENERATION.fullmatch(middle) and middle not in keep:
@@ -239,7 +244,7 @@ def open_milvus(config: Config, *, embedder_name: str | None = None) -> MilvusPa
     hint = f"Build it with `rag build --corpus corpus --milvus {config.milvus_uri}`."
     generation = current_generation(client, config)
     if generation is None:
-        raise IndexLoadError(f"No index in Milvus at {config.milvus_uri} (no {config.milvus_collection}_current). {hint}")
+        raise IndexLoadError(f"No index in Milvus at {config.milvus_uri} (no {_pointer(config)}). {hint}")
     names = collection_names(config, generation)
     missing = [name for name in names if not client.has_collection(name)]
     if missing:
