@@ -2,7 +2,8 @@
 
 ``seed_questions.jsonl`` and ``followups.jsonl`` are the project's own sets;
 ``public_questions.jsonl`` is the held-out set written blind, checked the same way and
-reported apart.
+reported apart; ``dev_questions.jsonl`` is the news development set (written in the public's
+style, before any answer of the trained reader to it was seen), on which refusals are calibrated.
 
 Every gold answer must be a contiguous span of its source article once the raw line breaks are
 removed, so that exact-match scoring against the pipeline's extractive answers is meaningful.
@@ -47,6 +48,7 @@ MIN_FOLLOWUPS = 10
 PUBLIC_STYLES = (STYLES - {"off-topic"}) | {"two-sentence"}
 PUBLIC_COPY_RUN_CHARS = 10
 PUBLIC_TOTAL = 72
+DEV_TOTAL = 111
 PUBLIC_MIN_ANSWERABLE = 60
 PUBLIC_MIN_UNANSWERABLE = 12
 PUBLIC_MIN_PER_ARTICLE = 10
@@ -70,8 +72,10 @@ FOLLOWUPS = _load_jsonl("followups.jsonl")
 ANSWERABLE = [row for row in QUESTIONS if row.get("answers")]
 UNANSWERABLE = [row for row in QUESTIONS if not row.get("answers")]
 PUBLIC = _load_jsonl("public_questions.jsonl")
-PUBLIC_ANSWERABLE = [row for row in PUBLIC if row.get("answers")]
-PUBLIC_UNANSWERABLE = [row for row in PUBLIC if not row.get("answers")]
+DEV = _load_jsonl("dev_questions.jsonl")
+# The public-style sets: the blind one and the development one, held to the same rules.
+STYLED = PUBLIC + DEV
+STYLED_SETS = {"public": (PUBLIC, PUBLIC_TOTAL, "p", "n"), "dev": (DEV, DEV_TOTAL, "d", "m")}
 
 
 @lru_cache(maxsize=None)
@@ -118,7 +122,7 @@ def test_copies_article_finds_long_shared_runs_only():
 
 
 def test_ids_are_unique_and_well_formed():
-    ids = _ids(QUESTIONS) + _ids(FOLLOWUPS) + _ids(PUBLIC)
+    ids = _ids(QUESTIONS) + _ids(FOLLOWUPS) + _ids(STYLED)
     duplicates = [item for item, count in Counter(ids).items() if count > 1]
     assert not duplicates, f"duplicate ids: {duplicates}"
     for row in ANSWERABLE:
@@ -127,16 +131,16 @@ def test_ids_are_unique_and_well_formed():
         assert re.fullmatch(r"u\d{3}", row["id"]), row
     for row in FOLLOWUPS:
         assert re.fullmatch(r"f\d{3}", row["id"]), row
-    for row in PUBLIC_ANSWERABLE:
-        assert re.fullmatch(r"p\d{3}", row["id"]), row
-    for row in PUBLIC_UNANSWERABLE:
-        assert re.fullmatch(r"n\d{3}", row["id"]), row
+    for rows, _, answerable, unanswerable in STYLED_SETS.values():
+        for row in rows:
+            prefix = answerable if row["answers"] else unanswerable
+            assert re.fullmatch(prefix + r"\d{3}", row["id"]), row
 
 
 def test_questions_are_not_repeated():
     texts = [normalize(row["question"]) for row in QUESTIONS]
     texts += [normalize(row["first"] + "|" + row["followup"]) for row in FOLLOWUPS]
-    texts += [normalize(row["question"]) for row in PUBLIC]  # nor reused in the public set
+    texts += [normalize(row["question"]) for row in STYLED]  # nor reused in the public-style sets
     duplicates = [item for item, count in Counter(texts).items() if count > 1]
     assert not duplicates, f"questions asked twice: {duplicates}"
 
@@ -219,25 +223,27 @@ def test_every_seed_article_is_covered():
     assert not thin, f"fewer than {MIN_PER_ARTICLE} questions: {thin}"
 
 
-# --- the held-out public set: eval/public_questions.jsonl -----------------------------------
+# --- the public-style sets: eval/public_questions.jsonl (blind), eval/dev_questions.jsonl -------
+
+STYLED_ANSWERABLE = [row for row in STYLED if row["answers"]]
 
 
-@pytest.mark.parametrize("row", PUBLIC, ids=_ids(PUBLIC))
+@pytest.mark.parametrize("row", STYLED, ids=_ids(STYLED))
 def test_public_question_fields(row):
     _check_fields(row, PUBLIC_STYLES)
 
 
-@pytest.mark.parametrize("row", PUBLIC, ids=_ids(PUBLIC))
+@pytest.mark.parametrize("row", STYLED, ids=_ids(STYLED))
 def test_public_style_matches_question(row):
     test_style_matches_question(row)
 
 
-@pytest.mark.parametrize("row", PUBLIC_ANSWERABLE, ids=_ids(PUBLIC_ANSWERABLE))
+@pytest.mark.parametrize("row", STYLED_ANSWERABLE, ids=_ids(STYLED_ANSWERABLE))
 def test_public_gold_answers_are_spans_of_the_source(row):
     test_gold_answers_are_spans_of_the_source(row)
 
 
-@pytest.mark.parametrize("row", PUBLIC, ids=_ids(PUBLIC))
+@pytest.mark.parametrize("row", STYLED, ids=_ids(STYLED))
 def test_public_questions_do_not_copy_any_article(row):
     """Stricter than the seed set: no run of 10 characters shared with any of the articles."""
     for source in sorted(path.name for path in SEEDS_DIR.glob("*.txt")):
@@ -248,28 +254,33 @@ def test_public_questions_do_not_copy_any_article(row):
 def test_public_questions_are_not_seed_questions():
     seed = {normalize(row["question"]) for row in QUESTIONS}
     seed |= {normalize(row[turn]) for row in FOLLOWUPS for turn in ("first", "followup")}
-    reused = [row["id"] for row in PUBLIC if normalize(row["question"]) in seed]
-    assert not reused, f"public questions copied from the seed sets: {reused}"
+    reused = [row["id"] for row in STYLED if normalize(row["question"]) in seed]
+    assert not reused, f"public-style questions copied from the seed sets: {reused}"
 
 
-def test_public_minimum_counts():
-    assert len(PUBLIC) == PUBLIC_TOTAL
-    assert len(PUBLIC_ANSWERABLE) >= PUBLIC_MIN_ANSWERABLE
-    assert len(PUBLIC_UNANSWERABLE) >= PUBLIC_MIN_UNANSWERABLE
-    assert all(row["style"] != "off-topic" for row in PUBLIC)
-    questions = [row["question"] for row in PUBLIC_ANSWERABLE]
+@pytest.mark.parametrize("name", sorted(STYLED_SETS))
+def test_public_minimum_counts(name):
+    rows, total, _, _ = STYLED_SETS[name]
+    answerable = [row for row in rows if row["answers"]]
+    assert len(rows) == total
+    assert len(answerable) >= PUBLIC_MIN_ANSWERABLE
+    assert len(rows) - len(answerable) >= PUBLIC_MIN_UNANSWERABLE
+    assert all(row["style"] != "off-topic" for row in rows)
+    questions = [row["question"] for row in answerable]
     assert sum(map(is_traditional, questions)) >= MIN_TRADITIONAL
     assert sum(map(has_latin, questions)) >= MIN_MIXED
     assert sum(len(question) <= SHORT_MAX_CHARS for question in questions) >= MIN_SHORT
-    styles = Counter(row["style"] for row in PUBLIC_ANSWERABLE)
+    styles = Counter(row["style"] for row in answerable)
     assert styles["two-sentence"] >= PUBLIC_MIN_TWO_SENTENCE, styles
-    assert {row["type"] for row in PUBLIC_ANSWERABLE} == ANSWER_TYPES
+    assert {row["type"] for row in answerable} == ANSWER_TYPES
 
 
-def test_public_set_covers_every_seed_article():
+@pytest.mark.parametrize("name", sorted(STYLED_SETS))
+def test_public_set_covers_every_seed_article(name):
+    rows = STYLED_SETS[name][0]
     articles = sorted(path.name for path in SEEDS_DIR.glob("*.txt"))
     assert articles, f"no seed articles in {SEEDS_DIR}"
-    per_article = Counter(row["source"] for row in PUBLIC_ANSWERABLE)
+    per_article = Counter(row["source"] for row in rows if row["answers"])
     assert set(per_article) <= set(articles), f"unknown sources: {set(per_article) - set(articles)}"
     floor = PUBLIC_MIN_PER_ARTICLE
     thin = {name: per_article[name] for name in articles if per_article[name] < floor}
