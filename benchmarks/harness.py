@@ -69,7 +69,29 @@ class Scores:
             summary["refusal acc"] = statistics.fmean(
                 o.score is None or o.score < threshold for o in unanswerable
             )
+        summary["overall F1"] = self.overall_f1(threshold)
         return summary
+
+    def overall_f1(self, threshold: float) -> float:
+        """SQuAD 2.0's F1 over every question: an answerable one scores its F1 when answered and
+        0 when refused, an unanswerable one 1 when refused and 0 when answered."""
+        if not self.outcomes:
+            return 0.0
+        return statistics.fmean(
+            (o.f1 if answered else 0.0) if o.answerable else float(not answered)
+            for o in self.outcomes
+            for answered in [o.score is not None and o.score >= threshold]
+        )
+
+    def best_threshold(self) -> float:
+        """The no-answer threshold with the highest ``overall_f1`` (SQuAD 2.0's best_f1_thresh):
+        the middle of the widest-scoring gap between two observed scores, so that it does not
+        sit on one question's score."""
+        observed = sorted({o.score for o in self.outcomes if o.score is not None})
+        if not observed:
+            return 0.0
+        candidates = [observed[0] - 1.0, *((a + b) / 2 for a, b in zip(observed, observed[1:])), observed[-1] + 1.0]
+        return max(candidates, key=lambda threshold: (round(self.overall_f1(threshold), 9), -abs(threshold)))
 
 
 def run(pipeline: Pipeline, questions: Sequence[Question], k: int = 5, mode: str = "hybrid") -> Scores:

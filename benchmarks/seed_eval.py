@@ -1,10 +1,14 @@
 """Quality and speed on the project's own questions (eval/seed_questions.jsonl) over corpus/.
 
-Usage: python benchmarks/seed_eval.py [--questions FILE] [--index DIR] [--rebuild] [--sweep]
-``--questions eval/public_questions.jsonl`` runs the held-out set written blind (never tuned on).
+Usage: python benchmarks/seed_eval.py [--questions FILE ...] [--index DIR] [--rebuild] [--sweep]
+[--reader PATH] [--passages N]
+``--questions eval/dev_questions.jsonl`` runs the news development set (settings are chosen on
+it); ``--questions eval/public_questions.jsonl`` the held-out set written blind (never tuned on).
 Builds the index into --index when missing or stale, asks every question in the three
-ranking modes, and prints recall@1/5, MRR, EM/F1, refusal accuracy and warm latency.
---sweep prints answer quality and refusal accuracy for a range of answer thresholds.
+ranking modes, and prints recall@1/5, MRR, EM/F1, refusal accuracy, overall F1 (SQuAD 2.0:
+refusing an unanswerable question scores 1) and warm latency.
+--sweep prints answer quality and refusal accuracy for a range of answer thresholds, and the
+threshold with the best overall F1 on the questions asked.
 """
 from __future__ import annotations
 
@@ -37,17 +41,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=ROOT / "index")
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
-    parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "seed_questions.jsonl")
+    parser.add_argument("--questions", type=Path, nargs="+", default=[ROOT / "eval" / "seed_questions.jsonl"])
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--sweep", action="store_true")
     parser.add_argument("--modes", default="hybrid,lexical,semantic")
     parser.add_argument("--dump", type=Path, default=None, help="write each hybrid answer here (JSON lines)")
+    parser.add_argument("--reader", type=Path, default=None, help="reader weights (default: as Config)")
+    parser.add_argument("--passages", type=int, default=None, help="passages read (default: as Config)")
     args = parser.parse_args()
 
     config = Config()
+    if args.reader is not None:
+        config = replace(config, reader_path=args.reader)
+    if args.passages is not None:
+        config = replace(config, answer_passages=args.passages)
     if args.rebuild or index_problem(args.corpus, args.index, config) is not None:
         build_index(args.corpus, args.index, config, progress=False)
-    questions = load_questions(args.questions)
+    questions = [question for path in args.questions for question in load_questions(path)]
     # No answer or question-vector cache: every mode asks the same questions, and the timings
     # must include embedding and reading each one.
     pipeline = Pipeline.load(
@@ -61,7 +71,8 @@ def main() -> None:
     results = [run(pipeline, questions, mode=mode) for mode in modes]
     if args.dump is not None:
         dump(results[0], args.dump)
-    print(f"Seed corpus: {len(questions)} questions, index {args.index}")
+    print(f"Seed corpus: {len(questions)} questions ({', '.join(path.name for path in args.questions)}), "
+          f"index {args.index}, reader {config.reader_path or 'shipped'}, {config.answer_passages} passage(s) read")
     print(f"no-answer threshold {config.answer_min_score:.2f} (Config.answer_min_score)")
     print(table([r.summary(config.answer_min_score) for r in results], labels=modes))
     print(f"peak RSS {peak_memory_mb():.0f} MB")
@@ -71,10 +82,12 @@ def main() -> None:
 
 def _sweep(scores) -> None:
     """Answer quality against refusal accuracy for a range of no-answer thresholds."""
-    print("| threshold | EM | F1 | answered | refusal acc |\n|---|---|---|---|---|")
-    for threshold in [i / 2 for i in range(-8, 17)]:
+    print("| threshold | EM | F1 | answered | refusal acc | overall F1 |\n|---|---|---|---|---|---|")
+    best = scores.best_threshold()
+    for threshold in sorted({i / 4 for i in range(-16, 17)} | {best}):
         row = scores.summary(threshold)
-        print(f"| {threshold:.2f} | {row['EM']:.3f} | {row['F1']:.3f} | {row['answered']:.3f} | {row['refusal acc']:.3f} |")
+        print(f"| {threshold:.2f}{' (best)' if threshold == best else ''} | {row['EM']:.3f} | {row['F1']:.3f} | "
+              f"{row['answered']:.3f} | {row.get('refusal acc', float('nan')):.3f} | {row['overall F1']:.3f} |")
 
 
 if __name__ == "__main__":
