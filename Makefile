@@ -38,5 +38,8 @@ reader: $(VENV)/.dev-ready
 	$(PY) -m rag.reading.train --data ../shared/data --out training/run --epochs 0.75 --eval-every 390 --eval-questions 150
 	$(PY) -m rag.reading.train --data ../shared/data --out training/run2 --init training/run/reader.npz --first-epoch 1 \
 		--epochs 0.6 --lr 5e-5 --warmup 0.05 --eval-every 312 --eval-questions 300 --export-last
-	$(PY) -m rag.reading.average training/run/reader.npz training/run2/reader.npz --out rag/data/reader.npz
-	$(PY) benchmarks/calibrate.py
+	$(PY) -m rag.reading.average training/run/reader.npz training/run2/reader.npz --out training/avg12/reader.npz
+	$(PY) -m rag.reading.train --data ../shared/data --out training/run3 --init training/avg12/reader.npz --first-epoch 2 \
+		--epochs 0.5 --lr 3e-5 --warmup 0.05 --eval-every 390 --eval-questions 300 --export-last
+	cp training/run3/reader.npz training/run3/reader.json rag/data/
+	$(PY) benchmarks/seed_eval.py --questions eval/dev_questions.jsonl eval/seed_questions.jsonl --modes hybrid --sweep

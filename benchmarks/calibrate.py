@@ -1,4 +1,8 @@
-"""Calibrate the reader's no-answer threshold on CMRC 2018 trial: ``python benchmarks/calibrate.py``.
+"""The reader's refusals on CMRC 2018 trial, open-domain: ``python benchmarks/calibrate.py``.
+
+The product's threshold is chosen on news questions (``benchmarks/seed_eval.py --sweep`` on the
+dev and seed sets); this script measures what it does on CMRC's Wikipedia questions, and the
+trade-off there for each number of passages read and retrieval weight.
 
 All 256 trial contexts are indexed as in ``benchmarks/cmrc.py``. Each question is asked twice:
 against the whole index (answerable: its own context is there) and against the index without
@@ -7,8 +11,8 @@ the case of a user asking about something the newspaper never wrote. The reader 
 passages of both, once; then, for each number of passages read, weight of the retrieval score
 and threshold, it scores EM / F1 on the answerable half (a refusal scores 0) and the share of the
 other half refused. Prints, for each setting, the highest threshold that still answers 90 % of
-the answerable half (the product's rule), and draws the product setting's trade-off between
-answers given and refusals to ``docs/threshold.png``.
+the answerable half (the rule the threshold was chosen by until run 3), and draws the product
+setting's trade-off between answers given and refusals to ``docs/threshold.png``.
 """
 from __future__ import annotations
 
@@ -137,7 +141,7 @@ def main() -> None:
 
     print(f"CMRC 2018 trial, {len(records)} questions, each with and without its own context indexed")
     print(f"At the highest threshold that still answers {ANSWERED:.0%} of the answerable half "
-          "(the product's rule: a false refusal costs a user more than a wrong answer they can check):")
+          "(the rule used until run 3; the product's threshold is now chosen on news questions):")
     print("| passages read | retrieval weight | threshold | EM | F1 | answered | refused | mean of F1 and refused |")
     print("|---|---|---|---|---|---|---|---|")
     for count in PASSAGES:

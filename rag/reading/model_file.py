@@ -37,7 +37,6 @@ class ReaderCard:
     validation: dict
     history: list = field(default_factory=list)
     earlier: list = field(default_factory=list)  # the runs it went on from (``train --init``)
-    no_answer_margin: float | None = None  # set by calibration (benchmarks/reader_calibrate.py)
     sha256: str = ""
 
 
