@@ -1,7 +1,8 @@
 """Scale benchmark: ``python benchmarks/scale.py [--passages 100000 1000000] [--milvus-passages 20000]``.
 
 Builds the product's index at 100k and 1M passages and measures, for the local index (FAISS
-exact and HNSW, + bm25s) and for Milvus Lite: build or insert time, size on disk, the serving
+exact and HNSW, + bm25s; ``--kinds flat hnsw hnsw-fp16 hnsw-sq8``: HNSW with float32, float16
+or 8-bit vectors) and for Milvus Lite: build or insert time, size on disk, the serving
 process's resident memory, hybrid search p50 / p95 (``Retriever.search``, the product's own
 path: BM25 + passage and sentence vectors + fusion) and ANN recall@10 of the passage vectors
 against exact search.
@@ -212,12 +213,13 @@ def build_local(
     data: Synthetic, lexical: tuple[LexicalIndex, float], tokenizer: Tokenizer, embedder, kind: str, folder: Path, config: Config
 ) -> dict:
     exact_max = len(data.passages) * 10 if kind == "flat" else 0
+    storage = kind.removeprefix("hnsw-") if kind.startswith("hnsw-") else "flat"
     lexical, bm25_seconds = lexical
     timings = {"bm25_s": bm25_seconds}
     started = time.perf_counter()
     dense, sentences = (
-        DenseIndex.build(m, exact_max=exact_max, hnsw_m=config.hnsw_m,
-                         ef_construction=config.hnsw_ef_construction, ef_search=config.hnsw_ef_search)
+        DenseIndex.build(m, exact_max=exact_max, hnsw_m=config.hnsw_m, ef_construction=config.hnsw_ef_construction,
+                         ef_search=config.hnsw_ef_search, storage=storage)
         for m in (data.vectors, data.sentence_vectors)
     )
     timings["faiss_s"] = time.perf_counter() - started
@@ -226,7 +228,7 @@ def build_local(
     save_index(
         folder, documents=data.documents, passages=data.passages, dense=dense, sentences=sentences,
         sentence_passages=data.sentence_passages, lexical=lexical, tokenizer=tokenizer, embedder=embedder,
-        corpus_fingerprint="synthetic", config=replace(config, exact_search_max_passages=exact_max),
+        corpus_fingerprint="synthetic", config=replace(config, exact_search_max_passages=exact_max, hnsw_storage=storage),
     )
     timings["write_s"] = time.perf_counter() - started
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
@@ -321,7 +323,7 @@ def _write(path: Path, results: list[dict]) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passages", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--kinds", nargs="+", default=["flat", "hnsw"], choices=["flat", "hnsw"])
+    parser.add_argument("--kinds", nargs="+", default=["flat", "hnsw"], choices=["flat", "hnsw", "hnsw-fp16", "hnsw-sq8"])
     parser.add_argument("--milvus-passages", type=int, default=20_000, help="0: skip Milvus Lite")
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--k", type=int, default=5)
@@ -371,8 +373,8 @@ def main(argv: list[str] | None = None) -> None:
                 int(ef): round(float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, exact_top10.tolist())])), 4)
                 for ef, found in served[kind]["dense_top10"].items()
             }
-            row["recall@10"] = recalls[config.hnsw_ef_search if kind == "hnsw" else 0]
-            if kind == "hnsw":
+            row["recall@10"] = recalls[config.hnsw_ef_search if kind != "flat" else 0]
+            if kind != "flat":
                 row["recall@10 by efSearch"] = recalls
             shutil.rmtree(folder, ignore_errors=True)
             results.append(row)

@@ -45,6 +45,11 @@ class Config:
     # recall@10 against exact search is 0.873 / 0.939 / 0.966 / 0.986 at 64 / 128 / 256 / 512;
     # 256 is the least that reaches 0.95 (hybrid search p50 was 4.6 ms at 128).
     hnsw_ef_search: int = 256
+    # How an HNSW graph keeps its vectors: "flat" (float32, 1.5 KB a vector), "fp16" (768 bytes)
+    # or "sq8" (8-bit scalars, 384 bytes; both FAISS IndexHNSWSQ). At 1M passages
+    # (benchmarks/scale.py, efSearch 256) fp16 serves in 7.0 GB with recall@10 0.962, float32
+    # in 10.1 GB with 0.966; at 100k, sq8 halves fp16's memory again but recall stops at 0.98.
+    hnsw_storage: str = "fp16"
 
     # Lexical index: BM25 (bm25s, Lucene variant) over jieba tokens.
     bm25_k1: float = 1.5

@@ -116,6 +116,7 @@ def build_index(
             hnsw_m=config.hnsw_m,
             ef_construction=config.hnsw_ef_construction,
             ef_search=config.hnsw_ef_search,
+            storage=config.hnsw_storage,
         )
         for matrix in (vectors, sentence_vectors)
     )

@@ -2,8 +2,10 @@
 
 Vectors are L2-normalised, so FAISS inner product is cosine similarity. Up to
 ``exact_max`` passages the index is exact (``IndexFlatIP``: a 10,000 × 384 search takes well
-under a millisecond per query); above, it is an HNSW graph (``IndexHNSWFlat``,
-inner-product metric) whose recall is set by ``M`` at build time and ``efSearch`` at load.
+under a millisecond per query); above, it is an HNSW graph (inner-product metric) whose recall is
+set by ``M`` at build time and ``efSearch`` at load. The graph keeps its vectors as float32
+(``IndexHNSWFlat``, storage ``"flat"``), float16 (``IndexHNSWSQ``, ``"fp16"``: half the memory)
+or 8-bit scalars (``"sq8"``: a quarter, ranges trained on the vectors indexed).
 
 Thread safety: FAISS CPU indexes are safe for concurrent searches (FAISS wiki, "Threads and
 asynchronous calls"); only adding or changing parameters needs exclusion. ``efSearch`` is
@@ -19,6 +21,13 @@ import numpy as np
 from rag.config import Config
 
 _NORM_TOLERANCE = 1e-3
+
+_STORAGES = {
+    "flat": lambda dim, m: faiss.IndexHNSWFlat(dim, m, faiss.METRIC_INNER_PRODUCT),
+    "fp16": lambda dim, m: faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_fp16, m, faiss.METRIC_INNER_PRODUCT),
+    "sq8": lambda dim, m: faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, m, faiss.METRIC_INNER_PRODUCT),
+}
+_QUANTIZERS = {faiss.ScalarQuantizer.QT_fp16: "fp16", faiss.ScalarQuantizer.QT_8bit: "sq8"}
 
 
 def _check_vectors(vectors: np.ndarray, dim: int | None = None) -> np.ndarray:
@@ -55,16 +64,21 @@ class DenseIndex:
         hnsw_m: int = Config.hnsw_m,
         ef_construction: int = Config.hnsw_ef_construction,
         ef_search: int = Config.hnsw_ef_search,
+        storage: str = Config.hnsw_storage,
     ) -> DenseIndex:
-        """Index ``vectors`` (n × d, unit rows): exact up to ``exact_max`` rows, HNSW above."""
+        """Index ``vectors`` (n × d, unit rows): exact up to ``exact_max`` rows, HNSW above, its
+        vectors stored as ``storage`` (``"flat"``, ``"fp16"`` or ``"sq8"``)."""
+        if storage not in _STORAGES:
+            raise ValueError(f"HNSW storage must be one of {sorted(_STORAGES)}, not {storage!r}.")
         matrix = _check_vectors(vectors)
         dim = matrix.shape[1]
         if matrix.shape[0] <= exact_max:
             index: faiss.Index = faiss.IndexFlatIP(dim)
         else:
-            index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            index = _STORAGES[storage](dim, hnsw_m)
             index.hnsw.efConstruction = ef_construction
             index.hnsw.efSearch = ef_search
+            index.train(matrix)
         index.add(matrix)
         return cls(index)
 
@@ -84,6 +98,14 @@ class DenseIndex:
         return int(self._index.d)
 
     @property
+    def storage(self) -> str:
+        """How the vectors are kept: ``"fp16"`` or ``"sq8"`` in a scalar-quantised HNSW graph,
+        else ``"flat"`` (float32)."""
+        if isinstance(self._index, faiss.IndexHNSWSQ):
+            return _QUANTIZERS[faiss.downcast_index(self._index.storage).sq.qtype]
+        return "flat"
+
+    @property
     def kind(self) -> str:
         """``"flat"`` (exact) or ``"hnsw"``."""
         return "hnsw" if isinstance(self._index, faiss.IndexHNSW) else "flat"
@@ -92,8 +114,12 @@ class DenseIndex:
         return int(self._index.ntotal)
 
     def vectors(self) -> np.ndarray:
-        """Every row's stored vector (n × d): a rebuild reuses those of unchanged passages."""
-        return self._index.reconstruct_n(0, len(self))
+        """Every row's stored vector (n × d, unit rows): a rebuild reuses those of unchanged
+        passages. Scalar storage gives them back to within its rounding, renormalised."""
+        stored = self._index.reconstruct_n(0, len(self))
+        if self.storage != "flat":
+            stored /= np.maximum(np.linalg.norm(stored, axis=1, keepdims=True), 1e-12)
+        return stored
 
     def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` rows for each query, best first: ``(scores, ids)``, both (queries × k').

@@ -60,6 +60,7 @@ _BUILD_SETTINGS = (
     "exact_search_max_passages",
     "hnsw_m",
     "hnsw_ef_construction",
+    "hnsw_storage",
     "bm25_k1",
     "bm25_b",
     "tokenizer_single_chars",

@@ -43,11 +43,12 @@ def test_rejects_bad_input():
         DenseIndex.build(unit_rows(1, 8)[0])
 
 
-def test_hnsw_above_the_exact_limit_finds_nearly_all_true_neighbours():
+@pytest.mark.parametrize("storage", ["flat", "fp16", "sq8"])
+def test_hnsw_above_the_exact_limit_finds_nearly_all_true_neighbours(storage):
     vectors = unit_rows(2000, 32)
     queries = unit_rows(50, 32, seed=3)
-    index = DenseIndex.build(vectors, exact_max=1000)
-    assert index.kind == "hnsw"
+    index = DenseIndex.build(vectors, exact_max=1000, storage=storage)
+    assert index.kind == "hnsw" and index.storage == storage
     _, ids = index.search(queries, 10)
     exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
     recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids.tolist(), exact.tolist())])
@@ -56,14 +57,28 @@ def test_hnsw_above_the_exact_limit_finds_nearly_all_true_neighbours():
     assert self_ids[:, 0].tolist() == list(range(20))
 
 
-@pytest.mark.parametrize("exact_max", [10_000, 100])
-def test_save_and_load_give_the_same_results(tmp_path, exact_max):
+@pytest.mark.parametrize("storage", ["fp16", "sq8"])
+def test_scalar_storage_gives_back_unit_vectors_close_to_the_originals(storage):
+    vectors = unit_rows(600, 48)
+    stored = DenseIndex.build(vectors, exact_max=100, storage=storage).vectors()
+    np.testing.assert_allclose(np.linalg.norm(stored, axis=1), 1.0, atol=1e-5)
+    assert np.min(np.sum(stored * vectors, axis=1)) > 0.999
+    DenseIndex.build(stored, exact_max=100, storage=storage)  # a rebuild from them is accepted
+
+
+def test_unknown_storage_is_refused():
+    with pytest.raises(ValueError, match="HNSW storage"):
+        DenseIndex.build(unit_rows(10, 8), storage="pq")
+
+
+@pytest.mark.parametrize(("exact_max", "storage"), [(10_000, "flat"), (100, "flat"), (100, "fp16"), (100, "sq8")])
+def test_save_and_load_give_the_same_results(tmp_path, exact_max, storage):
     vectors = unit_rows(300, 16)
     queries = unit_rows(7, 16, seed=4)
-    index = DenseIndex.build(vectors, exact_max=exact_max)
+    index = DenseIndex.build(vectors, exact_max=exact_max, storage=storage)
     index.save(tmp_path / "dense.faiss")
     loaded = DenseIndex.load(tmp_path / "dense.faiss")
-    assert loaded.kind == index.kind and len(loaded) == 300
+    assert loaded.kind == index.kind and loaded.storage == index.storage and len(loaded) == 300
     for got, expected in zip(loaded.search(queries, 5), index.search(queries, 5)):
         np.testing.assert_array_equal(got, expected)
 
