@@ -84,9 +84,9 @@ class Scores:
         )
 
     def best_threshold(self) -> float:
-        """The no-answer threshold with the highest ``overall_f1`` (SQuAD 2.0's best_f1_thresh):
-        the middle of the widest-scoring gap between two observed scores, so that it does not
-        sit on one question's score."""
+        """The no-answer threshold with the highest ``overall_f1`` (SQuAD 2.0's best_f1_thresh),
+        taken midway between two neighbouring observed scores so that it does not sit on one
+        question's score; of equal thresholds, the one nearest 0."""
         observed = sorted({o.score for o in self.outcomes if o.score is not None})
         if not observed:
             return 0.0
