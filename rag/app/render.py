@@ -257,7 +257,7 @@ def article_html(
 ) -> str:
     """The whole cleaned article with its metadata; ``marked`` (document offsets) is shaded.
 
-    Body and caption paragraphs are numbered the way citations count them (第N段).
+    Body, caption and credit paragraphs are numbered the way citations count them (第N段).
     """
     parts = [f'<article class="rag-article"><h3 class="rag-title">{escape(document.title)}</h3>']
     if document.subtitle:
@@ -335,6 +335,7 @@ mark.term { background: #fff3b0; color: inherit; padding: 0; border-radius: 2px;
 .rag-shaded { background: var(--color-accent-soft); border-radius: 2px; }
 .rag-para-heading { font-weight: 600; }
 .rag-para-caption { font-style: italic; color: var(--body-text-color-subdued); }
+.rag-para-credits { font-size: 0.9em; color: var(--body-text-color-subdued); }
 .rag-para-no { display: inline-block; min-width: 2.2em; margin-right: 0.4em; color: var(--body-text-color-subdued); font-size: 0.8em; }
 .rag-no-answer { font-weight: 600; }
 .rag-result-list { margin: 0; padding: 0; list-style: none; }

@@ -51,6 +51,11 @@ article is special-cased) and run in this order:
    fragment, unless it is a markdown heading over sub-headings; one at the very end is page
    furniture. A body paragraph repeated inside another (a pull quote) is a duplicate.
 
+10. **Credits.** The bylines, photo credits and the page's editor line, each as it stood, close
+   the text as ``kind="credits"`` paragraphs, so that who wrote, photographed or edited an
+   article can be asked, searched and cited (``本报记者 潘硕 摄``); they still count as removals
+   from where they stood.
+
 Nothing goes silently: every removed piece becomes a ``Removal`` with its raw line number.
 Steps 1–3 are ``rag.corpus.page_furniture``, steps 4–9 ``rag.corpus.layout``.
 """
@@ -59,7 +64,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rag.corpus.layout import assemble, lay_out
-from rag.corpus.page_furniture import read_blocks
+from rag.corpus.page_furniture import credit_text, read_blocks
 from rag.models import Paragraph, Removal
 
 
@@ -81,6 +86,11 @@ class CleanedArticle:
     date: str | None = None
     page: str = ""
 
+    @property
+    def body(self) -> str:
+        """The text without its closing credit lines: what makes two articles the same article."""
+        return self.text[: max((p.end for p in self.paragraphs if p.kind != "credits"), default=0)]
+
 
 def clean_article(raw: str) -> CleanedArticle:
     """Clean the raw text of one newspaper article (see the module docstring for the rules).
@@ -101,10 +111,16 @@ def clean_article(raw: str) -> CleanedArticle:
         if block.role == "removed"
         for line, line_text in block.parts
     )
+    removed.sort(key=lambda removal: removal.line)
+    credits = dict.fromkeys(credit for removal in removed if (credit := credit_text(removal)))
+    for credit in credits if paragraphs else ():  # credits alone are no article
+        start = len(text) + 1
+        text = f"{text}\n{credit}"
+        paragraphs = (*paragraphs, Paragraph(start, start + len(credit), "credits", ""))
     return CleanedArticle(
         text=text,
         paragraphs=paragraphs,
-        removed=tuple(sorted(removed, key=lambda removal: removal.line)),
+        removed=tuple(removed),
         authors=tuple(dict.fromkeys(authors)),
         title=title,
         subtitle=subtitle,

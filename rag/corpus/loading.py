@@ -146,20 +146,20 @@ def _load_folder(folder: Path) -> Corpus:
         if not any(article.stem == file.stem for article in articles)
     ]
     documents: list[Document] = []
-    seen: dict[str, str] = {}  # cleaned text -> source of the first document with it
+    seen: dict[str, str] = {}  # cleaned body -> source of the first document with it
     for article in articles:
         sidecar_file = article.with_suffix(SIDECAR_SUFFIX)
         sidecar = _sidecar_of(sidecar_file) if sidecar_file.is_file() else _Sidecar()
         cleaned = clean_article(_printable(_read_text(article)))
-        if not cleaned.text.strip():
+        if not cleaned.body.strip():
             warnings.append(f"{article.name}: no text left after cleaning; skipped.")
             continue
-        if cleaned.text in seen:
+        if cleaned.body in seen:
             warnings.append(
-                f"{article.name}: same text as {seen[cleaned.text]}; kept {seen[cleaned.text]}."
+                f"{article.name}: same text as {seen[cleaned.body]}; kept {seen[cleaned.body]}."
             )
             continue
-        seen[cleaned.text] = article.name
+        seen[cleaned.body] = article.name
         documents.append(_article_document(article, cleaned, sidecar))
     return Corpus(tuple(documents), tuple(warnings))
 

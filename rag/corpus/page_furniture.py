@@ -112,6 +112,17 @@ def read_blocks(raw: str, removed: list[Removal]) -> tuple[list[Block], Page, li
     return blocks, page, authors
 
 
+def credit_text(removal: Removal) -> str | None:
+    """What a removed line says about who made the article: a byline or photo credit as it
+    stood, an editor line from its first role on (``编辑 陈庆松 张沈月 版式设计 边大勇``, without
+    the date before it); None for any other removal."""
+    if removal.reason in ("byline", "photo-credit"):
+        return removal.text
+    if removal.reason == "page-furniture" and (role := _EDITOR_LINE.search(removal.text)):
+        return removal.text[role.start() :].strip()
+    return None
+
+
 def _furniture(text: str, page: Page) -> tuple[str | None, Page]:
     """``("page-furniture", page with what the line told)`` or ``(None, page)``."""
     if match := _PAGE_NUMBER.match(text):

@@ -3,7 +3,8 @@
 A passage is a run of whole sentences from consecutive body paragraphs of one section,
 about ``passage_min_chars``–``passage_max_chars`` long, sharing one sentence with its
 neighbour so an answer that straddles a boundary is still inside one passage. Captions
-become passages of their own (``kind="caption"``). A section's heading opens its first passage
+become passages of their own (``kind="caption"``), and so do the credit lines, together
+(``kind="credits"``: bylines, photo credits, the editor line). A section's heading opens its first passage
 (speaker headings such as ``四平市市长 陈德明：…`` hold facts asked about) and travels with
 every other passage of the section as retrieval context.
 """
@@ -59,7 +60,8 @@ def retrieval_text(passage: Passage) -> str:
 
 
 def _groups(document: Document) -> list[tuple[str, str, list[_Unit]]]:
-    """Sentences grouped into runs that a passage may span: one section's body, or one caption.
+    """Sentences grouped into runs that a passage may span: one section's body, one caption, or
+    the credit lines.
 
     A heading's sentences join the body paragraph right after it (a passage is one stretch of
     the text, so a caption in between keeps them apart), numbered as that paragraph.
@@ -79,13 +81,13 @@ def _groups(document: Document) -> list[tuple[str, str, list[_Unit]]]:
         heading = None
         if not units:
             continue
-        extends_body = (
-            paragraph.kind == "body"
+        extends_run = (  # a section's body, or the credit lines, read on as one run
+            paragraph.kind in ("body", "credits")
             and groups
-            and groups[-1][1] == "body"
+            and groups[-1][1] == paragraph.kind
             and groups[-1][0] == paragraph.section
         )
-        if extends_body:
+        if extends_run:
             groups[-1][2].extend(units)
         else:
             groups.append((paragraph.section, paragraph.kind, units))

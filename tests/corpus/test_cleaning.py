@@ -141,6 +141,7 @@ def test_page_furniture_is_removed_and_kept_as_metadata():
     assert _blocks(article) == [
         ("heading", "聚焦进位突破 共绘振兴蓝图"),
         ("body", "长春现代化都市圈建设取得了哪些成绩？这是代表委员十分关注的话题。"),
+        ("credits", "编辑 陈庆松 张沈月 版式设计 边大勇"),  # the editor line, without the date
     ]
     assert article.date == "2026-01-30"
     assert article.page == "03版 · 两会特刊"
@@ -166,6 +167,7 @@ def test_a_bilingual_logo_is_furniture():
     assert _blocks(article) == [
         ("body", "四平市将深度嵌入都市圈汽车产业配套服务链。"),
         ("caption", "长春现代化都市圈建设新闻发布会现场。"),
+        ("credits", "(本版图片均为本报记者闫璐摄)"),
     ]
     reasons = _reasons(article)
     assert reasons["page-furniture"][0] == "吉林省人民政府新闻办公室"
@@ -198,6 +200,7 @@ def test_captions_after_wide_gaps_are_flagged_and_credits_removed():
         ("caption", "辽源市北方林业园区生产车间。"),
         ("caption", "吉林启星铝业有限公司生产车间内，工人们正加紧赶制生产订单。"),
         ("body", "特色农产品加工是辽源辨识度鲜明的优势产业。"),
+        ("credits", "本版图片为资料图片，由姜雨佳、辽源市委宣传部提供"),
     ]
     assert _reasons(article)["photo-credit"] == ["本版图片为资料图片，由姜雨佳、辽源市委宣传部提供"]
 
@@ -208,6 +211,26 @@ def test_a_caption_with_its_credit_on_the_same_line():
     assert _texts(article, "caption") == ["长春新区北湖未来科学城。"]
     assert _reasons(article)["photo-credit"] == ["本报记者 潘硕 摄"]
     assert article.authors == ()
+
+
+def test_credit_lines_close_the_text_in_their_order_once_each():
+    raw = (
+        "2026年1月30日 星期五 责任编辑：陈庆松\n\n"
+        "本报记者 陶连飞\n\n"
+        "长春现代化都市圈建设取得新进展。\n\n\n\n"
+        "长春新区北湖未来科学城。本报记者 潘硕 摄\n\n\n\n"
+        "净月潭景区。本报记者 潘硕 摄"
+    )
+    article = clean_article(raw)
+    assert _texts(article, "credits") == ["责任编辑：陈庆松", "本报记者 陶连飞", "本报记者 潘硕 摄"]
+    assert article.body == "长春现代化都市圈建设取得新进展。\n长春新区北湖未来科学城。\n净月潭景区。"
+    assert article.text == article.body + "\n责任编辑：陈庆松\n本报记者 陶连飞\n本报记者 潘硕 摄"
+
+
+def test_credits_alone_are_no_article():
+    article = clean_article("本报记者 陶连飞\n\n(本版图片均为本报记者闫璐摄)")
+    assert article.text == "" and article.paragraphs == ()
+    assert article.authors == ("陶连飞",)
 
 
 def test_captions_marked_with_photo_arrows():
@@ -232,7 +255,7 @@ def test_byline_goes_to_authors_and_title_block_above_it_to_the_title():
     assert article.authors == ("赵蓓蓓", "庞智源")
     assert article.title == "以实干实绩展现辽源新作为"
     assert article.subtitle == "从建设长春现代化都市圈洞察特色产业集群发展"
-    assert _blocks(article) == [("body", "这是时代的号角，随东辽水激荡回响。")]
+    assert _blocks(article) == [("body", "这是时代的号角，随东辽水激荡回响。"), ("credits", "本报记者 赵蓓蓓 庞智源")]
     removals = [(r.line, r.reason) for r in article.removed]
     assert removals == [(1, "title"), (3, "title"), (5, "byline")]
 
@@ -394,7 +417,7 @@ def test_seed_paragraphs_are_exact_nonempty_slices(seed):
     for paragraph in article.paragraphs:
         chunk = article.text[paragraph.start : paragraph.end]
         assert chunk and chunk == chunk.strip() and "\n" not in chunk
-        assert paragraph.kind in {"body", "heading", "caption"}
+        assert paragraph.kind in {"body", "heading", "caption", "credits"}
     assert "**" not in article.text and not re.search(r"^#", article.text, re.M)
 
 

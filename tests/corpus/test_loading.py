@@ -43,7 +43,7 @@ def test_an_article_without_sidecar_takes_what_cleaning_found(tmp_path):
     assert document.title == "如何画好这个圈"
     assert document.authors == ("陶连飞",)
     assert document.text.startswith("交通织网：打破壁垒的“硬联通”\n在长春")
-    assert [p.kind for p in document.paragraphs] == ["heading", "body"]
+    assert [p.kind for p in document.paragraphs] == ["heading", "body", "credits"]
     assert {r.reason for r in document.removed} == {"title", "byline"}
     assert corpus.warnings == ()
 
