@@ -72,8 +72,8 @@ def best_span(
     end_logits: np.ndarray,
     max_answer_tokens: int,
 ) -> Span | None:
-    """The best-scoring non-null span of the window (end ≥ start, at most ``max_answer_tokens``),
-    or None for a window with no context tokens."""
+    """The best-scoring non-null span of the window (end ≥ start, at most ``max_answer_tokens``,
+    on one line of the context), or None for a window with no context tokens."""
     if window.count == 0:
         return None
     begin = window.context_at
@@ -83,7 +83,11 @@ def best_span(
     scores = starts[:, None] + ends[None, :]
     offsets = np.arange(window.count)
     gap = offsets[None, :] - offsets[:, None]
-    scores = np.where((gap >= 0) & (gap < max_answer_tokens), scores, -np.inf)
+    allowed = (gap >= 0) & (gap < max_answer_tokens)
+    if context.lines:
+        lines = np.asarray(context.lines[window.first : window.first + window.count])
+        allowed &= lines[:, None] == lines[None, :]
+    scores = np.where(allowed, scores, -np.inf)
     flat = int(np.argmax(scores))
     first, last = divmod(flat, window.count)
     token_first, token_last = window.first + first, window.first + last

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from rag.embedding.e5_tokenizer import E5Tokenizer
 from rag.embedding.e5_weights import E5Vocabulary
 from rag.text.normalize import normalize
@@ -27,11 +29,13 @@ _WORD_RUN_START = re.compile(r"[0-9A-Za-z\u00C0-\u024F]")
 
 @dataclass(frozen=True)
 class Tokens:
-    """Token ids of a text and, for each, the offsets ``[start, end)`` of its characters."""
+    """Token ids of a text and, for each, the offsets ``[start, end)`` of its characters and the
+    line it is on (line breaks before it: an answer never crosses one)."""
 
     ids: tuple[int, ...]
     starts: tuple[int, ...]
     ends: tuple[int, ...]
+    lines: tuple[int, ...] = ()  # empty: all on one line
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -76,7 +80,9 @@ class ReaderTokenizer:
                 starts.append(position)
                 ends.append(position + width)
                 position += width
-        return Tokens(tuple(ids), tuple(starts), tuple(ends))
+        breaks = [at for at, char in enumerate(folded) if char == "\n"]
+        lines = np.searchsorted(np.array(breaks, dtype=np.int64), np.array(starts, dtype=np.int64))
+        return Tokens(tuple(ids), tuple(starts), tuple(ends), tuple(lines.tolist()))
 
     def _add_single(
         self, char: str, at: int, after_space: bool, ids: list, starts: list, ends: list

@@ -86,6 +86,19 @@ def test_the_best_span_stays_inside_the_window_and_its_length_limit():
     assert allowed_positions(window).nonzero()[0].tolist() == [0, *range(5, 17)]
 
 
+
+def test_the_best_span_never_crosses_a_line_break(tokenizer):
+    text = "本报记者 赵蓓蓓 庞智源\n本版图片由姜雨佳提供"
+    context = tokenizer.tokenize(text)
+    assert context.lines[0] == 0 and context.lines[-1] == 1
+    window = Window(np.arange(context_size := len(context) + 2), context_at=1, first=0, count=len(context))
+    start, end = np.zeros(context_size), np.zeros(context_size)
+    start[1 + 4], end[1 + len(context) - 3] = 9.0, 9.0  # 赵 … 姜: the best pair crosses the break
+    end[1 + 9] = 4.0  # 源, the first line's last character
+    span = best_span(window, context, start, end, max_answer_tokens=30)
+    assert text[span.start : span.end] == "赵蓓蓓 庞智源"
+
+
 def _card(layers: int, **changes) -> ReaderCard:
     card = ReaderCard(
         base="test", layers=layers, max_tokens=64, max_answer_tokens=10, data=[], questions=0,
