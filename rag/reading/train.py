@@ -340,6 +340,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--export", type=Path, default=None, help="best weights file (default OUT/reader.npz)"
     )
+    parser.add_argument(
+        "--sets", nargs="+", default=list(TRAIN_SETS), choices=TRAIN_SETS, metavar="SET",
+        help=f"training files under --data (default all: {' '.join(TRAIN_SETS)})",
+    )
     parser.add_argument("--layers", type=int, default=12)
     parser.add_argument("--max-tokens", type=int, default=192)
     parser.add_argument("--max-answer-tokens", type=int, default=48)
@@ -380,7 +384,7 @@ def main(argv: list[str] | None = None) -> None:
     tokenizer = ReaderTokenizer(e5.vocabulary, e5.max_positions)
 
     examples, contexts = [], {}
-    for relative in TRAIN_SETS:
+    for relative in args.sets:
         found, texts = read_examples(args.data / relative, relative.split("/")[0])
         examples += found
         contexts.update(texts)
@@ -429,7 +433,7 @@ def main(argv: list[str] | None = None) -> None:
                 layers=args.layers,
                 max_tokens=args.max_tokens,
                 max_answer_tokens=args.max_answer_tokens,
-                data=[*TRAIN_SETS],
+                data=[*args.sets],
                 questions=len(examples),
                 steps=state["step"] + (before.steps if before else 0),
                 batch=args.batch,
