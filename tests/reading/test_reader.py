@@ -154,6 +154,27 @@ def test_training_goes_on_from_an_exported_reader_with_the_same_weights(tiny, to
         np.testing.assert_allclose(after.detach().numpy(), before.detach().numpy(), atol=1e-5)
 
 
+def test_frozen_lower_layers_stay_as_they_were_and_the_rest_learns(tiny, tokenizer):
+    import torch
+
+    from rag.reading.train import ReaderNetwork, freeze_lower, pad
+
+    network, weights = tiny
+    student = ReaderNetwork(network.e5, layers=2, dropout=0.0, start=weights)
+    freeze_lower(student, 1)
+    before = {name: value.detach().clone() for name, value in student.named_parameters()}
+    optimizer = torch.optim.AdamW([p for p in student.parameters() if p.requires_grad], lr=1e-2)
+    inputs = windows(tokenizer.tokenize("多长？"), tokenizer.tokenize("全长81.6公里。"), tokenizer.bos, tokenizer.eos, 32)
+    ids = pad([w.ids for w in inputs], tokenizer.eos)
+    mask = pad([np.ones(len(w.ids), np.float32) for w in inputs], 0.0)
+    start, end = student(ids, mask)
+    (start[:, 5] + end[:, 6]).sum().backward()
+    optimizer.step()
+    changed = {name for name, value in student.named_parameters() if not torch.equal(value, before[name])}
+    assert not any(name.startswith(("layers.0.", "positions", "token_type", "emb_ln")) for name in changed)
+    assert any(name.startswith("layers.1.") for name in changed) and "span.weight" in changed
+
+
 def _hit(number: int, text: str, start: int = 0) -> Hit:
     passage = Passage(f"p{number}", f"d{number}", f"d{number}.txt", "标题", "", 1, start, start + len(text), text)
     return Hit(passage, score=0.5)
