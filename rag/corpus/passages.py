@@ -4,9 +4,9 @@ A passage is a run of whole sentences from consecutive body paragraphs of one se
 about ``passage_min_chars``–``passage_max_chars`` long, sharing one sentence with its
 neighbour so an answer that straddles a boundary is still inside one passage. Captions
 become passages of their own (``kind="caption"``), and so do the credit lines, together
-(``kind="credits"``: bylines, photo credits, the editor line). A section's heading opens its first passage
-(speaker headings such as ``四平市市长 陈德明：…`` hold facts asked about) and travels with
-every other passage of the section as retrieval context.
+(``kind="credits"``: bylines, photo credits, the editor line). A section's heading opens its
+first passage (speaker headings such as ``四平市市长 陈德明：…`` hold facts asked about) and
+travels with every other passage of the section as retrieval context.
 """
 from __future__ import annotations
 
