@@ -48,7 +48,7 @@ class Config:
     hnsw_ef_search: int = 256
     # How an HNSW graph keeps its vectors: "flat" (float32, 1.5 KB a vector), "fp16" (768 bytes)
     # or "sq8" (8-bit scalars, 384 bytes; both FAISS IndexHNSWSQ). At 1M passages
-    # (benchmarks/scale.py, efSearch 256) fp16 serves in 7.0 GB with recall@10 0.962, float32
+    # (benchmarks/scale.py, efSearch 256) fp16 serves in 6.8 GB with recall@10 0.962, float32
     # in 10.1 GB with 0.966; at 100k, sq8 halves fp16's memory again but recall stops at 0.98.
     hnsw_storage: str = "fp16"
 

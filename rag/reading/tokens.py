@@ -25,6 +25,7 @@ _METASPACE = "\u2581"
 # Runs read as SentencePiece pieces; any other character that is not white space is one token.
 _WORD_RUN = re.compile(r"[0-9A-Za-z\u00C0-\u024F]+|\S")
 _WORD_RUN_START = re.compile(r"[0-9A-Za-z\u00C0-\u024F]")
+_LINE_BREAK = re.compile("\n")
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class ReaderTokenizer:
                 starts.append(position)
                 ends.append(position + width)
                 position += width
-        breaks = [at for at, char in enumerate(folded) if char == "\n"]
+        breaks = [found.start() for found in _LINE_BREAK.finditer(folded)]
         lines = np.searchsorted(np.array(breaks, dtype=np.int64), np.array(starts, dtype=np.int64))
         return Tokens(tuple(ids), tuple(starts), tuple(ends), tuple(lines.tolist()))
 
