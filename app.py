@@ -151,7 +151,7 @@ class App:
         cached = self._library_of
         if cached is None or cached[0] is not pipeline:
             documents = {document.doc_id: document for document in pipeline.documents}
-            counts = Counter(passage.doc_id for passage in pipeline.index.passages)
+            counts = Counter(passage.doc_id for passage in pipeline.index.live_passages)
             cached = self._library_of = (pipeline, documents, counts)
         return cached[1], cached[2]
 

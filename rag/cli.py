@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.pipeline.citations import format_citation
 from rag.config import Config
-from rag.errors import RagError
+from rag.errors import CorpusError, RagError
 from rag.models import SearchFilters
 from rag.retrieval.retriever import MODES
 from rag.pipeline.serialize import batch_record, citation_record, passage_record
@@ -133,20 +133,35 @@ def _add(args: argparse.Namespace) -> int:
     from rag.corpus.importing import ArticleMetadata, add_articles
 
     metadata = ArticleMetadata(title=args.title, newspaper=args.newspaper, date=args.date, page=args.section)
+    before = _fingerprint(args.corpus)
     report = add_articles(args.files, args.corpus, metadata)
-    return _update(args, report, "added", (*report.added, *report.replaced))
+    return _update(args, report, "added", (*report.added, *report.replaced), before)
 
 
 def _delete(args: argparse.Namespace) -> int:
     from rag.corpus.importing import delete_articles
 
+    before = _fingerprint(args.corpus)
     report = delete_articles(args.doc_ids, args.corpus)
-    return _update(args, report, "deleted", report.deleted)
+    return _update(args, report, "deleted", report.deleted, before)
 
 
-def _update(args: argparse.Namespace, report: ChangeReport, verb: str, changed: Sequence[str]) -> int:
-    """Print the change and its problems, then bring the index up to date (reusing vectors)."""
-    from rag.index.build import build_index
+def _fingerprint(corpus: Path) -> str:
+    """The corpus's fingerprint before a change ("" when there is no corpus yet: rebuild)."""
+    from rag.corpus.loading import corpus_fingerprint
+
+    try:
+        return corpus_fingerprint(corpus)
+    except CorpusError:
+        return ""
+
+
+def _update(
+    args: argparse.Namespace, report: ChangeReport, verb: str, changed: Sequence[str], before: str
+) -> int:
+    """Print the change and its problems, then bring the index up to date: the changed articles
+    alone beside a large index, else a rebuild reusing the kept vectors."""
+    from rag.index.update import update_index
 
     for problem in report.problems:
         print(f"rag: {problem}", file=sys.stderr)
@@ -155,13 +170,14 @@ def _update(args: argparse.Namespace, report: ChangeReport, verb: str, changed: 
         return 2
     replaced = f" ({len(report.replaced)} replaced)" if report.replaced else ""
     print(f"{verb.capitalize()} {len(changed)} article(s){replaced}: {', '.join(changed)}")
-    built = build_index(args.corpus, args.index, _config(args), progress=False, reuse=True)
+    built = update_index(args.corpus, args.index, _config(args), changed, before=before)
     for warning in built.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     manifest = built.manifest
+    how = "changed articles written beside the main build" if built.changed_only else "rebuilt"
     print(
-        f"Index {args.index} updated: {manifest.documents} documents, {manifest.passages} passages; "
-        f"{built.embedded} texts embedded, {built.reused} reused, {manifest.build_seconds:.1f} s."
+        f"Index {args.index} updated ({how}): {manifest.documents} documents, {manifest.passages} "
+        f"passages; {built.embedded} texts embedded, {built.reused} reused, {manifest.build_seconds:.1f} s."
     )
     return 2 if report.problems else 0
 

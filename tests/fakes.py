@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
 
@@ -44,3 +45,11 @@ class FixedSpanReader:
                     hit.passage.start, hit.passage.end, self.score,
                 )
         return None
+
+
+def write_articles(folder: Path, articles: dict[str, str]) -> Path:
+    """A corpus folder holding ``articles`` (file name → text)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in articles.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder

@@ -27,6 +27,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,6 +146,25 @@ def _load_folder(folder: Path) -> Corpus:
         for file in sorted(folder.glob(f"*{SIDECAR_SUFFIX}"))
         if not any(article.stem == file.stem for article in articles)
     ]
+    return _documents(articles, warnings)
+
+
+def load_articles(folder: Path, doc_ids: Sequence[str]) -> Corpus:
+    """The articles of corpus ``folder`` with these ids, cleaned as ``load_corpus`` cleans them;
+    an id with no article in the folder (a deleted one) is left out."""
+    wanted = set(doc_ids)
+    return _documents([article for article in _article_files(Path(folder)) if article.stem in wanted], [])
+
+
+def body_digest(document: Document) -> str:
+    """sha256 of the text without its closing credit lines: two articles with the same digest
+    are the same article (``load_corpus`` keeps the first)."""
+    end = max((p.end for p in document.paragraphs if p.kind != "credits"), default=0)
+    return hashlib.sha256(document.text[:end].encode("utf-8")).hexdigest()
+
+
+def _documents(articles: Sequence[Path], warnings: list[str]) -> Corpus:
+    """Clean ``articles`` (in order) into documents; empty ones and repeats are warned of."""
     documents: list[Document] = []
     seen: dict[str, str] = {}  # cleaned body -> source of the first document with it
     for article in articles:

@@ -45,6 +45,7 @@ class BuildReport:
     warnings: tuple[str, ...]  # what loading the corpus skipped or doubted
     embedded: int = 0  # texts (passages and distinct sentences) embedded by this build
     reused: int = 0  # texts whose vectors came from the index it replaced
+    changed_only: bool = False  # only the changed articles were written (rag.index.update)
 
 
 def build_index(
@@ -85,13 +86,9 @@ def build_index(
     )
     embedder = embedder if embedder is not None else load_embedder(config.embedder)
     known = _stored_vectors(Path(index_dir), config) if reuse and config.milvus_uri is None else {}
-    sentence_passages, sentences = passage_sentences(passages)
-    # Neighbouring passages share a sentence: each distinct sentence is embedded once.
-    distinct = list(dict.fromkeys(sentences))
-    vectors, embedded_passages = _vectors(embedder, texts, known, config, progress, "passages")
-    distinct_vectors, embedded_sentences = _vectors(embedder, distinct, known, config, progress, "sentences")
-    row_of = {sentence: row for row, sentence in enumerate(distinct)}
-    sentence_vectors = distinct_vectors[[row_of[sentence] for sentence in sentences]]
+    vectors, sentence_passages, sentence_vectors, embedded = vectors_for(
+        passages, texts, embedder, known, config, progress
+    )
     # What both index places store, beside their own forms of the vectors and of BM25.
     common = {
         "documents": corpus.documents,
@@ -108,7 +105,7 @@ def build_index(
         manifest = save_milvus(
             config, texts=texts, vectors=vectors, sentence_vectors=sentence_vectors, **common
         )
-        return BuildReport(manifest, corpus.warnings, embedded=len(texts) + len(distinct))
+        return BuildReport(manifest, corpus.warnings, embedded=embedded)
     dense, sentence_index = (
         DenseIndex.build(
             matrix,
@@ -123,20 +120,44 @@ def build_index(
     manifest = save_index(
         Path(index_dir), dense=dense, sentences=sentence_index, lexical=lexical, config=config, **common
     )
-    embedded = embedded_passages + embedded_sentences
-    return BuildReport(manifest, corpus.warnings, embedded=embedded, reused=len(texts) + len(distinct) - embedded)
+    distinct = len(set(passage_sentences(passages)[1]))
+    return BuildReport(manifest, corpus.warnings, embedded=embedded, reused=len(texts) + distinct - embedded)
+
+
+def vectors_for(
+    passages: Sequence[Passage],
+    texts: Sequence[str],
+    embedder: Embedder,
+    known: dict[str, np.ndarray],
+    config: Config,
+    progress: bool,
+) -> tuple[np.ndarray, list[int], np.ndarray, int]:
+    """The vectors of ``passages`` (embedding ``texts``, their retrieval texts) and of their
+    sentences, reusing ``known`` ones by text: ``(passage vectors, each sentence's passage row,
+    sentence vectors, texts embedded)``."""
+    sentence_passages, sentences = passage_sentences(passages)
+    # Neighbouring passages share a sentence: each distinct sentence is embedded once.
+    distinct = list(dict.fromkeys(sentences))
+    vectors, embedded_passages = _vectors(embedder, list(texts), known, config, progress, "passages")
+    distinct_vectors, embedded_sentences = _vectors(embedder, distinct, known, config, progress, "sentences")
+    row_of = {sentence: row for row, sentence in enumerate(distinct)}
+    sentence_vectors = distinct_vectors[[row_of[sentence] for sentence in sentences]]
+    return vectors, sentence_passages, sentence_vectors, embedded_passages + embedded_sentences
 
 
 def _stored_vectors(index_dir: Path, config: Config) -> dict[str, np.ndarray]:
     """Vectors of the index in ``index_dir`` by text: its passages' retrieval texts and its
-    sentences. Empty when there is no index, it does not load, or another embedder built it."""
+    sentences, of the main build and of the articles added since. Empty when there is no
+    index, it does not load, or another embedder built it."""
     try:
         index = load_index(index_dir, embedder_name=config.embedder)
     except IndexLoadError:
         return {}
-    known = dict(zip((retrieval_text(p) for p in index.passages), index.dense.vectors()))
-    _, sentences = passage_sentences(index.passages)
-    known.update(zip(sentences, index.sentences.vectors()))
+    main = index.passages[: index.added.offset]
+    known = dict(zip((retrieval_text(p) for p in main), index.dense.vectors()))
+    known.update(zip((retrieval_text(p) for p in index.added.passages), index.added.dense.vectors()))
+    for passages, sentence_index in ((main, index.sentences), (index.added.passages, index.added.sentences)):
+        known.update(zip(passage_sentences(passages)[1], sentence_index.vectors()))
     return known
 
 
@@ -155,6 +176,8 @@ def _vectors(
         batched = embed_passages_batched(embedder, missing, config.embed_batch_size, progress=progress, what=what)
         fresh = dict(zip(missing, batched))
     rows = [fresh[text] if text in fresh else known[text] for text in texts]
+    if not rows:
+        return np.zeros((0, embedder.dim), dtype=np.float32), 0
     return np.stack(rows).astype(np.float32, copy=False), len(missing)
 
 

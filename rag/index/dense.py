@@ -121,12 +121,16 @@ class DenseIndex:
             stored /= np.maximum(np.linalg.norm(stored, axis=1, keepdims=True), 1e-12)
         return stored
 
-    def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, query_vectors: np.ndarray, k: int, exclude: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` rows for each query, best first: ``(scores, ids)``, both (queries × k').
 
         ``k' = min(k, len(self))``. Scores are cosine similarities (float32); ids are row
         numbers (int64). HNSW may find fewer than ``k'`` rows for a query; FAISS fills the
-        rest of that row with id -1, which callers skip.
+        rest of that row with id -1, which callers skip. Rows in ``exclude`` (int64; those of
+        articles replaced or deleted since the build) are skipped inside the search, so they
+        cost no depth.
         """
         if k <= 0:
             raise ValueError(f"k must be positive, got {k}.")
@@ -137,5 +141,14 @@ class DenseIndex:
                 np.zeros((queries.shape[0], 0), dtype=np.float32),
                 np.zeros((queries.shape[0], 0), dtype=np.int64),
             )
-        scores, ids = self._index.search(queries, depth)
-        return scores, ids
+        if exclude is None or not len(exclude):
+            return self._index.search(queries, depth)
+        # Both selectors are held here: FAISS keeps only a raw pointer to the inner one.
+        excluded = faiss.IDSelectorBatch(np.asarray(exclude, dtype=np.int64))
+        selector = faiss.IDSelectorNot(excluded)
+        if isinstance(self._index, faiss.IndexHNSW):
+            # Parameters passed with a search replace the index's own, efSearch included.
+            parameters = faiss.SearchParametersHNSW(sel=selector, efSearch=self._index.hnsw.efSearch)
+        else:
+            parameters = faiss.SearchParameters(sel=selector)
+        return self._index.search(queries, depth, params=parameters)

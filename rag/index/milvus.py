@@ -305,6 +305,7 @@ class MilvusPassageStore:
         self.manifest = manifest
         self.documents = documents
         self.passages = passages
+        self.live_passages = passages  # a change writes a whole new generation: no row is removed
         self.tokenizer = tokenizer
         # This generation's collections, not the current pointer: a later build must not change
         # what row numbers mean under a store that is still serving.

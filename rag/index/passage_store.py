@@ -28,6 +28,7 @@ class PassageStore(Protocol):
     manifest: Manifest
     documents: tuple[Document, ...]
     passages: tuple[Passage, ...]  # row i is passage i of every ranking
+    live_passages: tuple[Passage, ...]  # those served (without a replaced or deleted article's)
     tokenizer: Tokenizer  # our jieba tokens: citations pick quotes by them
 
     def lexical_search(self, query: str, depth: int, filters: SearchFilters | None) -> Ranking:
@@ -72,10 +73,21 @@ def passes(document: Document, filters: SearchFilters) -> bool:
     return True
 
 
+def merge(*rankings: Iterable[tuple[int, float]], depth: int) -> Ranking:
+    """The best ``depth`` of several rankings (each best first) over distinct rows; equal scores
+    in row order. A ranking alone is kept as it came."""
+    filled = [ranking for ranking in map(list, rankings) if ranking]
+    if len(filled) <= 1:
+        return filled[0][:depth] if filled else []
+    return sorted((pair for ranking in filled for pair in ranking), key=lambda pair: (-pair[1], pair[0]))[:depth]
+
+
 class LocalPassageStore:
     """An index directory loaded by ``rag.index.store.load_index``: bm25s and FAISS in process.
 
-    With filters, each ranker searches ``depth`` passages and drops those filtered out.
+    Each ranker searches the main build (skipping the rows of articles replaced or deleted
+    since) and the articles added since, and merges the two by score. With filters, each ranker
+    searches ``depth`` passages and drops those filtered out.
     """
 
     def __init__(self, index: StoredIndex, config: Config) -> None:
@@ -84,27 +96,46 @@ class LocalPassageStore:
         self.manifest = index.manifest
         self.documents = index.documents
         self.passages = index.passages
+        self.live_passages = index.live_passages
         self.tokenizer = index.tokenizer
         documents = {document.doc_id: document for document in index.documents}
+        removed = set(index.added.removed_rows.tolist())
         self._allowed = lru_cache(maxsize=64)(
             lambda filters: frozenset(
                 row
                 for row, passage in enumerate(index.passages)
-                if passes(documents[passage.doc_id], filters)
+                if row not in removed and passes(documents[passage.doc_id], filters)
             )
         )
 
     def lexical_search(self, query: str, depth: int, filters: SearchFilters | None) -> Ranking:
-        ids, scores = self.index.lexical.search(self.tokenizer.tokenize(query), depth)
-        return self._filter([(int(i), float(s)) for i, s in zip(ids, scores)], filters)
+        tokens = self.tokenizer.tokenize(query)
+        added = self.index.added
+        ids, scores = self.index.lexical.search(tokens, depth, exclude=added.removed_rows)
+        added_ids, added_scores = self.index.added_lexical.search(tokens, depth)
+        ranking = merge(
+            zip(ids.tolist(), scores.tolist()),
+            zip((added_ids + added.offset).tolist(), added_scores.tolist()),
+            depth=depth,
+        )
+        return self._filter(ranking, filters)
 
     def dense_search(self, vector: np.ndarray, depth: int, filters: SearchFilters | None) -> Ranking:
-        scores, ids = self.index.dense.search(vector, depth)
-        passage_hits = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-        scores, ids = self.index.sentences.search(vector, depth * self.config.sentences_per_candidate)
-        sentence_hits = [
-            (int(self.index.sentence_passages[i]), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0
-        ]
+        added = self.index.added
+        passage_hits = merge(
+            _hits(self.index.dense.search(vector, depth, exclude=added.removed_rows)),
+            _hits(added.dense.search(vector, depth), offset=added.offset),
+            depth=depth,
+        )
+        sentence_depth = depth * self.config.sentences_per_candidate
+        sentence_hits = merge(
+            _hits(
+                self.index.sentences.search(vector, sentence_depth, exclude=self.index.removed_sentences),
+                self.index.sentence_passages,
+            ),
+            _hits(added.sentences.search(vector, sentence_depth), added.sentence_passages),
+            depth=sentence_depth,
+        )
         return self._filter(best_per_passage(passage_hits, sentence_hits, depth), filters)
 
     def _filter(self, ranking: Ranking, filters: SearchFilters | None) -> Ranking:
@@ -112,3 +143,14 @@ class LocalPassageStore:
             return ranking
         allowed = self._allowed(filters)
         return [(row, score) for row, score in ranking if row in allowed]
+
+
+def _hits(found: tuple[np.ndarray, np.ndarray], rows: np.ndarray | None = None, offset: int = 0) -> Ranking:
+    """``(row, score)`` pairs of one FAISS query: ids mapped through ``rows`` (sentence → passage)
+    or shifted by ``offset``; FAISS's -1 fillers dropped."""
+    scores, ids = found
+    return [
+        (int(rows[i]) if rows is not None else int(i) + offset, float(score))
+        for i, score in zip(ids[0], scores[0])
+        if i >= 0
+    ]

@@ -68,6 +68,7 @@ class Pipeline:
         config: Config | None = None,
         embedder: Embedder | None = None,
         reader: Reader | None = None,
+        previous: Pipeline | None = None,
     ) -> Pipeline:
         """Load and verify ``index_dir``, or the Milvus index at ``config.milvus_uri`` when that is
         set; the question embedder is the one the index was built with.
@@ -76,6 +77,8 @@ class Pipeline:
 
         Raises ``IndexLoadError`` (with the command that rebuilds it) for a missing, damaged or
         mismatched index; ``MilvusUnavailableError`` when Milvus cannot be reached.
+        ``previous``: the pipeline serving ``index_dir`` until now; what it loaded and is still
+        current there (the main build, when only articles were added beside it) is taken over.
         """
         config = config if config is not None else Config()
         embedder_name = embedder.name if embedder is not None else None
@@ -84,7 +87,10 @@ class Pipeline:
 
             index: PassageStore = open_milvus(config, embedder_name=embedder_name)
         else:
-            index = LocalPassageStore(load_index(Path(index_dir), embedder_name=embedder_name), config)
+            earlier = previous.index.index if previous is not None and isinstance(previous.index, LocalPassageStore) else None
+            index = LocalPassageStore(
+                load_index(Path(index_dir), embedder_name=embedder_name, previous=earlier), config
+            )
         if embedder is None:
             embedder = load_embedder(index.manifest.embedder)
         config = replace(config, embedder=index.manifest.embedder)

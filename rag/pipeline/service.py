@@ -255,7 +255,9 @@ class QAService:
     def _load_warm(self) -> Pipeline:
         """The index now in ``index_dir``, loaded with this process's question embedder and
         reader and warmed up, ready to be swapped in."""
-        pipeline = Pipeline.load(self.index_dir, self.config, embedder=self._query_embedder, reader=self._reader)
+        pipeline = Pipeline.load(
+            self.index_dir, self.config, embedder=self._query_embedder, reader=self._reader, previous=self.pipeline
+        )
         pipeline.warm_up()
         return pipeline
 

@@ -2,11 +2,10 @@
 the index a full build makes."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
-from fakes import CharacterEmbedder
+from fakes import CharacterEmbedder, write_articles
 
 from rag.config import Config
 from rag.index.build import build_index
@@ -20,15 +19,8 @@ FIRST = {
 ADDED = "辽源市梅花鹿产业园今年将新建12座智能鹿舍。预计年底前投入使用，存栏梅花鹿将达到3万只。\n"
 
 
-def _corpus(folder: Path, articles: dict[str, str]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in articles.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
-
-
 def test_a_rebuild_after_an_added_article_embeds_only_its_text_and_equals_a_full_build(tmp_path):
-    corpus = _corpus(tmp_path / "corpus", FIRST)
+    corpus = write_articles(tmp_path / "corpus", FIRST)
     first = build_index(corpus, tmp_path / "index", FAKE, embedder=CharacterEmbedder(), progress=False)
     (corpus / "c.txt").write_text(ADDED, encoding="utf-8")
     again = build_index(corpus, tmp_path / "index", FAKE, embedder=CharacterEmbedder(), progress=False, reuse=True)
@@ -45,7 +37,7 @@ def test_a_rebuild_after_an_added_article_embeds_only_its_text_and_equals_a_full
 
 
 def test_a_changed_article_replaces_all_its_passages(tmp_path):
-    corpus = _corpus(tmp_path / "corpus", FIRST)
+    corpus = write_articles(tmp_path / "corpus", FIRST)
     build_index(corpus, tmp_path / "index", FAKE, embedder=CharacterEmbedder(), progress=False)
     (corpus / "b.txt").write_text("梅河口打造医药健康产业集群。\n全市医药企业已有52家。\n", encoding="utf-8")
     build_index(corpus, tmp_path / "index", FAKE, embedder=CharacterEmbedder(), progress=False, reuse=True)

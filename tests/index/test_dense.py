@@ -93,3 +93,19 @@ def test_concurrent_searches_match_sequential_ones(exact_max):
         got = list(pool.map(lambda query: index.search(query[None, :], 10)[1], queries))
     for a, b in zip(got, expected):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(("exact_max", "storage"), [(10_000, "flat"), (100, "fp16")])
+def test_excluded_rows_are_skipped_without_costing_depth(exact_max, storage):
+    vectors = unit_rows(300, 16)
+    queries = unit_rows(5, 16, seed=6)
+    index = DenseIndex.build(vectors, exact_max=exact_max, storage=storage)
+    _, before = index.search(queries, 10)
+    excluded = before[:, :3].reshape(-1)
+
+    _, after = index.search(queries, 10, exclude=excluded)
+
+    assert after.shape == (5, 10) and not set(after.reshape(-1).tolist()) & set(excluded.tolist())
+    for row_before, row_after in zip(before, after):  # the rest keep their order
+        kept = [i for i in row_before if i not in excluded]
+        assert row_after.tolist()[: len(kept)] == kept

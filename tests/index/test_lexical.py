@@ -65,3 +65,15 @@ def test_save_and_load_round_trip_without_pickles(tmp_path, index):
     query = TOKENIZER.tokenize("都市圈通勤")
     for got, expected in zip(loaded.search(query, 4), index.search(query, 4)):
         np.testing.assert_array_equal(got, expected)
+
+
+def test_excluded_rows_are_never_returned_and_the_mean_length_survives_a_reload(tmp_path, index):
+    query = TOKENIZER.tokenize("都市圈通勤")
+    ids, _ = index.search(query, 4)
+    excluded = ids[:1]
+
+    rest, _ = index.search(query, 4, exclude=excluded)
+
+    assert rest.tolist() == ids[1:].tolist()
+    index.save(tmp_path / "lexical")
+    assert LexicalIndex.load(tmp_path / "lexical").mean_length == pytest.approx(index.mean_length)

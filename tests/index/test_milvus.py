@@ -1,6 +1,7 @@
 """The Milvus backend against the real Milvus Lite engine, beside the local index of the same passages."""
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from fakes import CharacterEmbedder, FixedSpanReader
 
@@ -21,7 +22,8 @@ from rag.index.milvus import (
     save_milvus,
 )
 from rag.index.passage_store import LocalPassageStore
-from rag.index.store import StoredIndex
+from rag.index.added import empty_segment
+from rag.index.store import assemble
 from rag.models import Document, Paragraph, Passage, SearchFilters
 from rag.pipeline import Pipeline
 from rag.retrieval.retriever import Retriever
@@ -79,9 +81,10 @@ def built(tmp_path_factory):
     config = Config(milvus_uri=str(tmp_path_factory.mktemp("milvus") / "index.db"), candidates=10)
     tokenizer = Tokenizer()
     manifest, texts, vectors, rows, sentence_vectors = save(config, tokenizer=tokenizer)
-    local = StoredIndex(
+    local = assemble(
         manifest, DOCUMENTS, PASSAGES, DenseIndex.build(vectors), DenseIndex.build(sentence_vectors),
-        rows, LexicalIndex.build([tokenizer.tokenize(text) for text in texts]), tokenizer,
+        np.asarray(rows, dtype=np.int32), LexicalIndex.build([tokenizer.tokenize(text) for text in texts]),
+        tokenizer, empty_segment(len(PASSAGES), vectors.shape[1]),
     )
     return config, LocalPassageStore(local, config)
 

@@ -21,7 +21,9 @@ from rag.config import Config
 from rag.errors import CorpusError, EmbedderError
 from rag.index.store import DENSE, MANIFEST, PASSAGES
 from rag.corpus.importing import add_articles, delete_articles
+from rag.corpus.loading import corpus_fingerprint
 from rag.index.build import build_index, index_problem
+from rag.index.update import update_index
 from rag.models import Hit, Result
 from rag.pipeline.answering import Pipeline
 from rag.pipeline.service import QAService, RebuildOutcome
@@ -417,6 +419,29 @@ def test_articles_added_and_deleted_on_disk_are_served_without_a_restart(opened,
     assert "deer" not in {document.doc_id for document in opened.pipeline.documents}
     assert all(hit.passage.doc_id != "deer" for hit in opened.search("梅花鹿 鹿舍", k=10))
     assert opened.status().documents == 2 and not opened.corpus_changed()
+
+
+def test_articles_changed_beside_a_large_index_are_served_with_its_main_build_kept(tmp_path):
+    config = replace(FAKE, added_max_share=1.0)  # what a large index does, on a small corpus
+    service = QAService.open(write_corpus(tmp_path / "corpus"), tmp_path / "index", config, embedder_factory=fake_factory)
+    served = service.pipeline.index.index
+    source = tmp_path / "deer.txt"
+    source.write_text(NEW_FACT + "\n", encoding="utf-8")
+    before = corpus_fingerprint(service.corpus)
+    add_articles([source], service.corpus)
+    report = update_index(service.corpus, service.index_dir, config, ["deer"], before=before, embedder=CharacterEmbedder())
+
+    assert report.changed_only and service.follow_disk() is True
+    now = service.pipeline.index.index
+    assert now.dense is served.dense and now.lexical is served.lexical  # only added/ was read
+    assert "3万只" in service.ask("存栏梅花鹿将达到多少？").answer.text
+    assert service.status().documents == 3 and not service.corpus_changed()
+
+    before = corpus_fingerprint(service.corpus)
+    delete_articles(["deer"], service.corpus)
+    update_index(service.corpus, service.index_dir, config, ["deer"], before=before, embedder=CharacterEmbedder())
+    assert service.follow_disk() is True
+    assert all(hit.passage.doc_id != "deer" for hit in service.search("梅花鹿 鹿舍", k=10))
 
 
 def test_a_damaged_index_on_disk_is_not_followed(opened):
