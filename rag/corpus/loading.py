@@ -88,14 +88,15 @@ def corpus_fingerprint(path: Path) -> str:
     """sha256 over the relative names and bytes of every file ``load_corpus(path)`` reads."""
     path = Path(path)
     if path.is_dir():
-        root = path
         files = _folder_files(path)
     elif path.is_file() and path.suffix.lower() == ".jsonl":
-        root, files = path.parent, [path]
+        files = [path]
     else:
         raise _not_a_corpus(path)
     digest = hashlib.sha256()
-    for name, file in sorted((file.relative_to(root).as_posix(), file) for file in files):
+    # Every file read is directly in the corpus folder (or is the JSONL file): its name is its
+    # relative path.
+    for name, file in sorted((file.name, file) for file in files):
         data = file.read_bytes()
         # Lengths delimit the fields, so moving bytes between names and contents changes the hash.
         for field in (name.encode("utf-8"), data):
@@ -186,12 +187,15 @@ def _documents(articles: Sequence[Path], warnings: list[str]) -> Corpus:
 
 def _article_files(folder: Path) -> list[Path]:
     articles = sorted(
-        file
-        for file in folder.iterdir()
-        if file.is_file()
-        and file.suffix.lower() in ARTICLE_SUFFIXES
-        and file.name != USER_DICT_NAME
-        and not file.name.startswith(".")
+        (
+            file
+            for file in folder.iterdir()
+            if file.is_file()
+            and file.suffix.lower() in ARTICLE_SUFFIXES
+            and file.name != USER_DICT_NAME
+            and not file.name.startswith(".")
+        ),
+        key=lambda file: file.name,  # as Path order within one folder, without its cost
     )
     stems: dict[str, Path] = {}
     for article in articles:
