@@ -25,6 +25,13 @@ What is synthetic, and how (embedding a million real passages takes days on 2 co
 Each index is written with ``save_index`` (or ``save_milvus``) and measured in a fresh process
 that loads it, so memory is what a server holding it would use. Results go to
 ``benchmarks/results/scale.json`` and are printed as a table.
+
+``--changes``: the synthetic articles are also written as a corpus folder (one ``.txt`` each),
+and a fresh process times what ``rag add`` / ``rag delete`` do to the local index
+(``rag.index.update.update_index``): adding a real article (the seed corpus's 000), replacing a
+synthetic article with an edited version, deleting one; then reloading the index as the
+running app does (``load_index(previous=...)``), the hybrid search latency with the changes
+beside the main build, and that the replaced and deleted passages are never returned.
 """
 from __future__ import annotations
 
@@ -209,11 +216,30 @@ def build_lexical(data: Synthetic, config: Config) -> tuple[LexicalIndex, float]
     return lexical, time.perf_counter() - started
 
 
-def build_local(
-    data: Synthetic, lexical: tuple[LexicalIndex, float], tokenizer: Tokenizer, embedder, kind: str, folder: Path, config: Config
-) -> dict:
-    exact_max = len(data.passages) * 10 if kind == "flat" else 0
+def build_config(config: Config, kind: str, count: int) -> Config:
+    """The settings an index of ``kind`` over ``count`` passages is built (and changed) with."""
+    exact_max = count * 10 if kind == "flat" else 0
     storage = kind.removeprefix("hnsw-") if kind.startswith("hnsw-") else "flat"
+    return replace(config, exact_search_max_passages=exact_max, hnsw_storage=storage)
+
+
+def write_corpus(data: Synthetic, folder: Path) -> str:
+    """The synthetic articles as a corpus folder of ``.txt`` files; its fingerprint."""
+    from rag.corpus.loading import corpus_fingerprint
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for document in data.documents:
+        (folder / f"{document.doc_id}.txt").write_text(document.text + "\n", encoding="utf-8")
+    return corpus_fingerprint(folder)
+
+
+def build_local(
+    data: Synthetic, lexical: tuple[LexicalIndex, float], tokenizer: Tokenizer, embedder, kind: str, folder: Path,
+    config: Config, fingerprint: str = "synthetic",
+) -> dict:
+    config = build_config(config, kind, len(data.passages))
+    exact_max, storage = config.exact_search_max_passages, config.hnsw_storage
     lexical, bm25_seconds = lexical
     timings = {"bm25_s": bm25_seconds}
     started = time.perf_counter()
@@ -228,7 +254,7 @@ def build_local(
     save_index(
         folder, documents=data.documents, passages=data.passages, dense=dense, sentences=sentences,
         sentence_passages=data.sentence_passages, lexical=lexical, tokenizer=tokenizer, embedder=embedder,
-        corpus_fingerprint="synthetic", config=replace(config, exact_search_max_passages=exact_max, hnsw_storage=storage),
+        corpus_fingerprint=fingerprint, config=config,
     )
     timings["write_s"] = time.perf_counter() - started
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
@@ -305,12 +331,81 @@ def serve(target: str, questions_file: Path, k: int) -> dict:
     }
 
 
-def measure(target: Path, questions_file: Path, k: int) -> dict:
-    """``serve`` in a fresh process, so its memory is the index's alone."""
-    output = subprocess.run(
-        [sys.executable, __file__, "--serve", str(target), "--questions-file", str(questions_file), "--k", str(k)],
-        check=True, capture_output=True, text=True,
-    ).stdout
+def changes(target: Path, corpus: Path, kind: str, questions_file: Path, k: int) -> dict:
+    """Time an added, a replaced and a deleted article on the index in ``target`` (built from
+    ``corpus``), the reload that follows, and searches beside the changes."""
+    from rag.corpus.importing import add_articles, delete_articles
+    from rag.corpus.loading import corpus_fingerprint
+    from rag.index.passage_store import LocalPassageStore
+    from rag.index.store import load_index, read_manifest
+    from rag.index.update import update_index
+    from rag.retrieval.retriever import Retriever
+
+    main = read_manifest(target)
+    config = build_config(Config(), kind, main.passages)
+    started = time.perf_counter()
+    embedder = load_embedder(config.embedder)
+    embedder.embed_passages(["预热"])
+    result = {"embedder_load_s": round(time.perf_counter() - started, 1)}
+    started = time.perf_counter()
+    loaded = load_index(target)
+    result["load_s"] = round(time.perf_counter() - started, 1)
+
+    replaced_id, deleted_id = "a0000001", "a0000002"
+    edited = corpus.parent / f"{corpus.name}-edit" / f"{replaced_id}.txt"
+    edited.parent.mkdir(exist_ok=True)
+    old_text = (corpus / f"{replaced_id}.txt").read_text(encoding="utf-8")
+    edited.write_text("更正：" + old_text[len(old_text) // 2 :], encoding="utf-8")
+    steps = (
+        ("add_s", lambda: add_articles([ROOT / "corpus" / "000_16c5753bd22f9982.txt"], corpus)),
+        ("replace_s", lambda: add_articles([edited], corpus)),
+        ("delete_s", lambda: delete_articles([deleted_id], corpus)),
+    )
+    for name, change in steps:
+        started = time.perf_counter()
+        before = corpus_fingerprint(corpus)
+        report = change()
+        built = update_index(corpus, target, config, (*report.added, *report.replaced, *report.deleted),
+                             before=before, embedder=embedder)
+        result[name] = round(time.perf_counter() - started, 2)
+        result[f"{name[:-2]}_embedded"] = built.embedded
+        assert built.changed_only, name
+    result["added"] = dict(built.manifest.added)
+
+    started = time.perf_counter()
+    index = load_index(target, previous=loaded)
+    result["reload_s"] = round(time.perf_counter() - started, 2)
+    store = LocalPassageStore(index, config)
+    asked = json.loads(questions_file.read_text(encoding="utf-8"))
+    vectors = np.load(questions_file.with_suffix(".npy"))
+    retriever = Retriever(store, PrecomputedQueries(embedder.name, dict(zip(map(normalize, asked), vectors))), config)
+    for question in asked[:10]:
+        retriever.search(question, k)
+    timings = []
+    for question in asked:
+        started = time.perf_counter()
+        retriever.search(question, k)
+        timings.append(1000 * (time.perf_counter() - started))
+    timings.sort()
+    result["p50_ms"] = round(statistics.median(timings), 1)
+    result["p95_ms"] = round(timings[int(0.95 * (len(timings) - 1))], 1)
+    # The old passages of the replaced and deleted articles, asked for by their own text.
+    gone = [p for p in loaded.passages if p.doc_id in (replaced_id, deleted_id)]
+    retriever = Retriever(store, embedder, config)
+    returned = {hit.passage.passage_id for p in gone for hit in retriever.search(p.text, 20)}
+    old_rows = {p.passage_id for p in gone} - {p.passage_id for p in index.added.passages}
+    result["removed_passages_returned"] = len(returned & old_rows)
+    result["added_article_top1"] = retriever.search("长春现代化都市圈", 1)[0].passage.doc_id
+    return result
+
+
+def measure(target: Path, questions_file: Path, k: int, corpus: Path | None = None, kind: str = "") -> dict:
+    """``serve`` (or, with ``corpus``, ``changes``) in a fresh process, so its memory is the
+    index's alone."""
+    command = [sys.executable, __file__, "--serve", str(target), "--questions-file", str(questions_file), "--k", str(k)]
+    if corpus is not None:
+        command += ["--change-corpus", str(corpus), "--change-kind", kind]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output.splitlines()[-1])
 
 
@@ -330,9 +425,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/rag-scale"))
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "scale.json")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--changes", action="store_true", help="also time rag add / delete on each local index")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--questions-file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--change-corpus", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--change-kind", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.serve and args.change_corpus:
+        result = changes(Path(args.serve), args.change_corpus, args.change_kind, args.questions_file, args.k)
+        print(json.dumps(result, ensure_ascii=False))
+        return
     if args.serve:
         print(json.dumps(serve(args.serve, args.questions_file, args.k), ensure_ascii=False))
         return
@@ -364,9 +466,12 @@ def main(argv: list[str] | None = None) -> None:
         exact_top10 = _exact_top10(query_vectors, data.vectors)
         served = {}
         lexical = build_lexical(data, config) if count in args.passages else None
+        corpus = args.work / f"corpus-{count}"
+        fingerprint = write_corpus(data, corpus) if args.changes and count in args.passages else "synthetic"
         for kind in args.kinds if count in args.passages else []:
             folder = args.work / f"{count}-{kind}"
-            row = {"backend": f"local {kind}", "passages": count, **build_local(data, lexical, tokenizer, embedder, kind, folder, config)}
+            row = {"backend": f"local {kind}", "passages": count,
+                   **build_local(data, lexical, tokenizer, embedder, kind, folder, config, fingerprint)}
             served[kind] = measure(folder, questions_file, args.k)
             row.update({key: value for key, value in served[kind].items() if key not in ("tops", "dense_top10")})
             recalls = {
@@ -376,6 +481,9 @@ def main(argv: list[str] | None = None) -> None:
             row["recall@10"] = recalls[config.hnsw_ef_search if kind != "flat" else 0]
             if kind != "flat":
                 row["recall@10 by efSearch"] = recalls
+            if args.changes:
+                row["changes"] = measure(folder, questions_file, args.k, corpus, kind)
+                write_corpus(data, corpus)  # as the next kind is built from
             shutil.rmtree(folder, ignore_errors=True)
             results.append(row)
             _write(args.out, results)
