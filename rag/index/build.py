@@ -59,8 +59,9 @@ def build_index(
     """Read, clean, split, tokenise and embed the corpus; write the index atomically to
     ``index_dir``, or into Milvus at ``config.milvus_uri`` when that is set (``index_dir`` unused).
 
-    ``reuse``: take the vectors of passages and sentences whose text is unchanged from the local
-    index now in ``index_dir`` (built by the same embedder), and embed only what is new.
+    ``reuse``: take the vectors of passages and sentences whose text is unchanged from the index
+    it replaces (in ``index_dir``, or Milvus's current generation; built by the same embedder),
+    and embed only what is new.
     Embedding is nearly all of a build's time, so adding or changing one article costs about
     that article.
     """
@@ -85,10 +86,11 @@ def build_index(
         else None
     )
     embedder = embedder if embedder is not None else load_embedder(config.embedder)
-    known = _stored_vectors(Path(index_dir), config) if reuse and config.milvus_uri is None else {}
+    known = _stored_vectors(Path(index_dir), config) if reuse else {}
     vectors, sentence_passages, sentence_vectors, embedded = vectors_for(
         passages, texts, embedder, known, config, progress
     )
+    sentence_texts = passage_sentences(passages)[1]
     # What both index places store, beside their own forms of the vectors and of BM25.
     common = {
         "documents": corpus.documents,
@@ -105,7 +107,7 @@ def build_index(
         manifest = save_milvus(
             config, texts=texts, vectors=vectors, sentence_vectors=sentence_vectors, **common
         )
-        return BuildReport(manifest, corpus.warnings, embedded=embedded)
+        return BuildReport(manifest, corpus.warnings, embedded=embedded, reused=len(texts) + len(set(sentence_texts)) - embedded)
     dense, sentence_index = (
         DenseIndex.build(
             matrix,
@@ -120,7 +122,7 @@ def build_index(
     manifest = save_index(
         Path(index_dir), dense=dense, sentences=sentence_index, lexical=lexical, config=config, **common
     )
-    distinct = len(set(passage_sentences(passages)[1]))
+    distinct = len(set(sentence_texts))
     return BuildReport(manifest, corpus.warnings, embedded=embedded, reused=len(texts) + distinct - embedded)
 
 
@@ -146,9 +148,16 @@ def vectors_for(
 
 
 def _stored_vectors(index_dir: Path, config: Config) -> dict[str, np.ndarray]:
-    """Vectors of the index in ``index_dir`` by text: its passages' retrieval texts and its
-    sentences, of the main build and of the articles added since. Empty when there is no
-    index, it does not load, or another embedder built it."""
+    """Vectors of the index in ``index_dir`` (or in Milvus, when ``config.milvus_uri`` is set) by
+    text: its passages' retrieval texts and its sentences, of the main build and of the articles
+    added since. Empty when there is no index, it does not load, or another embedder built it."""
+    if config.milvus_uri is not None:
+        from rag.index.milvus import stored_vectors
+
+        passages, vectors, sentence_vectors = stored_vectors(config)
+        known = dict(zip((retrieval_text(p) for p in passages), vectors))
+        known.update(zip(passage_sentences(passages)[1], sentence_vectors))
+        return known
     try:
         index = load_index(index_dir, embedder_name=config.embedder)
     except IndexLoadError:

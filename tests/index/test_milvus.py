@@ -176,6 +176,22 @@ def test_build_index_and_pipeline_use_milvus_when_a_uri_is_set(tmp_path):
     assert pipeline.search("高铁", 3, SearchFilters(doc_ids=("b",)))[0].passage.doc_id == "b"
 
 
+def test_a_rebuild_into_milvus_embeds_only_new_text(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    first = '{"id": "a", "title": "高铁", "text": "长辽四通高铁辽源段线路长81.6公里。高铁站选址已经落定。"}\n'
+    corpus.write_text(first, encoding="utf-8")
+    config = Config(milvus_uri=str(tmp_path / "index.db"), embedder=EMBEDDER.name)
+    built = build_index(corpus, tmp_path / "index", config, EMBEDDER, progress=False)
+    corpus.write_text(first + '{"id": "b", "title": "农业", "text": "四平粮食产量再创新高。"}\n', encoding="utf-8")
+
+    again = build_index(corpus, tmp_path / "index", config, EMBEDDER, progress=False, reuse=True)
+
+    # b is one passage of one sentence; a's passage and two sentences come back from Milvus
+    assert (again.embedded, again.reused) == (2, built.embedded)
+    pipeline = Pipeline.load(tmp_path / "index", config, EMBEDDER, FixedSpanReader("81.6公里", 1.0))
+    assert pipeline.ask("辽源段高铁线路多长？").answer.text == "81.6公里"
+
+
 def test_unreachable_milvus_is_one_clear_line(capsys):
     uri = "http://127.0.0.1:9"
     with pytest.raises(MilvusUnavailableError, match="127.0.0.1:9"):
