@@ -154,10 +154,7 @@ def _stored_vectors(index_dir: Path, config: Config) -> dict[str, np.ndarray]:
     if config.milvus_uri is not None:
         from rag.index.milvus import stored_vectors
 
-        passages, vectors, sentence_vectors = stored_vectors(config)
-        known = dict(zip((retrieval_text(p) for p in passages), vectors))
-        known.update(zip(passage_sentences(passages)[1], sentence_vectors))
-        return known
+        return stored_vectors(config)
     try:
         index = load_index(index_dir, embedder_name=config.embedder)
     except IndexLoadError:

@@ -41,7 +41,9 @@ from rag.embedding.embedders import Embedder
 from rag.errors import IndexLoadError, MilvusUnavailableError
 from rag.index.passage_store import Ranking, best_per_passage, unfiltered
 from rag.index.store import Manifest, build_settings, document_from_dict
+from rag.corpus.passages import retrieval_text
 from rag.models import Document, Passage, SearchFilters
+from rag.text.segmentation import split_sentences
 from rag.text.tokenization import Tokenizer
 
 try:
@@ -66,6 +68,7 @@ _INSERT_BATCH = 512
 _VECTOR_WINDOW = 1_000
 _PASSAGE_FIELDS = [field.name for field in dataclasses.fields(Passage)]
 _INT_FIELDS = ("paragraph", "start", "end")
+_ROWS = "rows"  # the records key of next_rows
 _GENERATION = re.compile(r"g\d{8}t\d{6}_[0-9a-f]{6}")
 
 
@@ -187,27 +190,9 @@ def save_milvus(
     dim = int(vectors.shape[1])
 
     _create(client, passages_name, _passages_schema(dim), config)
-    _insert(client, passages_name, (
-        {
-            "row": row,
-            **{name: getattr(passage, name) for name in _PASSAGE_FIELDS},
-            **_filter_fields(documents_by_id[passage.doc_id]),
-            "search_text": " ".join(tokenizer.tokenize(text)),
-            "vector": vector.tolist(),
-        }
-        for row, (passage, text, vector) in enumerate(zip(passages, texts, vectors))
-    ))
+    _insert(client, passages_name, _passage_rows(passages, texts, vectors, documents_by_id, tokenizer, 0))
     _create(client, sentences_name, _sentences_schema(dim), config)
-    _insert(client, sentences_name, (
-        {
-            "row": row,
-            "passage": int(owner),
-            "doc_id": passages[owner].doc_id,
-            **_filter_fields(documents_by_id[passages[owner].doc_id]),
-            "vector": vector.tolist(),
-        }
-        for row, (owner, vector) in enumerate(zip(sentence_passages, sentence_vectors))
-    ))
+    _insert(client, sentences_name, _sentence_rows(passages, sentence_passages, sentence_vectors, documents_by_id, 0, 0))
     manifest = Manifest(
         format_version=INDEX_FORMAT_VERSION,
         embedder=embedder.name,
@@ -234,6 +219,86 @@ def save_milvus(
     _drop_generations(client, config, keep={generation, previous})
     client.close()
     return manifest
+
+
+def milvus_documents(config: Config) -> tuple[Manifest, tuple[Document, ...]]:
+    """The manifest and documents of the current generation; ``IndexLoadError`` when none."""
+    client = connect(config)
+    try:
+        generation = current_generation(client, config)
+        if generation is None:
+            raise IndexLoadError(f"No index in Milvus at {config.milvus_uri}.")
+        records = collection_names(config, generation)[2]
+        client.load_collection(records)
+        record = _read_record(client, records, "manifest")
+        if not isinstance(record, dict) or record.get("format_version") != INDEX_FORMAT_VERSION:
+            raise IndexLoadError(f"The index in Milvus at {config.milvus_uri} has no manifest of format {INDEX_FORMAT_VERSION}.")
+        return _manifest(record), tuple(document_from_dict(d) for d in _read_record(client, records, "documents"))
+    finally:
+        client.close()
+
+
+def change_milvus(
+    config: Config,
+    *,
+    documents: Sequence[Document],
+    removed: Sequence[str],
+    passages: Sequence[Passage],
+    texts: Sequence[str],
+    vectors: np.ndarray,
+    sentence_passages: Sequence[int],
+    sentence_vectors: np.ndarray,
+    tokenizer: Tokenizer,
+    corpus_fingerprint: str,
+    started: float,
+) -> Manifest:
+    """Change the current generation in place and return its new manifest: insert ``passages``
+    (those of the articles added or replaced) and their sentences under new row numbers, then
+    delete the older rows of the articles ``removed`` (replaced or deleted); Milvus keeps BM25's
+    statistics itself. ``documents`` are all the articles served afterwards.
+
+    Rows are never reused, so a store opened before keeps its meaning of every row it knows.
+    The documents record, the next free rows and, last, the manifest are rewritten after the
+    rows; a change stopped half-way leaves counts that disagree with the manifest, which the
+    next open refuses (and the app rebuilds).
+    """
+    client = connect(config)
+    try:
+        generation = current_generation(client, config)
+        if generation is None:
+            raise IndexLoadError(f"No index in Milvus at {config.milvus_uri}.")
+        passages_name, sentences_name, records_name = names = collection_names(config, generation)
+        for name in names:
+            client.load_collection(name)
+        manifest = _manifest(_read_record(client, records_name, "manifest"))
+        first, first_sentence = next_rows(client, records_name, manifest)
+        documents_by_id = {document.doc_id: document for document in documents}
+        _insert(client, passages_name, _passage_rows(passages, texts, vectors, documents_by_id, tokenizer, first))
+        _insert(client, sentences_name, _sentence_rows(
+            passages, sentence_passages, sentence_vectors, documents_by_id, first, first_sentence
+        ))
+        if removed:
+            client.delete(passages_name, filter=f"doc_id in {_strings(removed)} and row < {first}")
+            client.delete(sentences_name, filter=f"doc_id in {_strings(removed)} and passage < {first}")
+        for name in (passages_name, sentences_name):
+            client.flush(name)
+        manifest = dataclasses.replace(
+            manifest,
+            corpus_fingerprint=corpus_fingerprint,
+            documents=len(documents),
+            passages=_count(client, passages_name),
+            sentences=_count(client, sentences_name),
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            build_seconds=round(time.perf_counter() - started, 3),
+        )
+        _replace_record(client, records_name, "documents", [dataclasses.asdict(d) for d in documents])
+        rows = {"passages": first + len(passages), "sentences": first_sentence + len(sentence_passages)}
+        _replace_record(client, records_name, _ROWS, rows)
+        _replace_record(client, records_name, "manifest", dataclasses.asdict(manifest))
+        client.flush(records_name)
+        return manifest
+    finally:
+        client.close()
 
 
 def open_milvus(config: Config, *, embedder_name: str | None = None) -> MilvusPassageStore:
@@ -278,8 +343,8 @@ def open_milvus(config: Config, *, embedder_name: str | None = None) -> MilvusPa
             f"version of rag does, so BM25 would miss words. {hint}"
         )
     documents = tuple(document_from_dict(d) for d in _read_record(client, records_name, "documents"))
-    passages = tuple(_read_passages(client, passages_name, manifest.passages))
-    sentences = client.get_collection_stats(names[1])["row_count"]
+    passages = dict(_read_passages(client, passages_name, next_rows(client, records_name, manifest)[0]))
+    sentences = _count(client, names[1])
     found = (len(documents), len(passages), sentences)
     if found != (manifest.documents, manifest.passages, manifest.sentences):
         raise IndexLoadError(
@@ -291,7 +356,12 @@ def open_milvus(config: Config, *, embedder_name: str | None = None) -> MilvusPa
 
 
 class MilvusPassageStore:
-    """A ``PassageStore`` whose rankings Milvus computes; passages and documents kept in memory."""
+    """A ``PassageStore`` whose rankings Milvus computes; passages and documents kept in memory.
+
+    Rows are those Milvus holds when the store opens: an article changed in place later
+    (``change_milvus``) adds rows this store does not know and deletes rows it knows; its
+    rankings keep only rows it knows, until the app opens the index again.
+    """
 
     def __init__(
         self,
@@ -300,15 +370,15 @@ class MilvusPassageStore:
         names: tuple[str, str, str],
         manifest: Manifest,
         documents: tuple[Document, ...],
-        passages: tuple[Passage, ...],
+        passages: dict[int, Passage],
         tokenizer: Tokenizer,
     ) -> None:
         self.client = client
         self.config = config
         self.manifest = manifest
         self.documents = documents
-        self.passages = passages
-        self.live_passages = passages  # a change writes a whole new generation: no row is removed
+        self.passages = passages  # row → passage; rows of changed articles leave gaps
+        self.live_passages = tuple(passages[row] for row in sorted(passages))
         self.tokenizer = tokenizer
         # This generation's collections, not the current pointer: a later build must not change
         # what row numbers mean under a store that is still serving.
@@ -320,22 +390,26 @@ class MilvusPassageStore:
             return []
         hits = self._search(self._passages_name, text, "sparse", "BM25", depth, filters, [])
         # Stable order for equal scores (passage order), as the local BM25 gives.
-        return sorted(((int(hit["id"]), float(hit["distance"])) for hit in hits), key=lambda h: (-h[1], h[0]))
+        return sorted(self._known((int(hit["id"]), float(hit["distance"])) for hit in hits), key=lambda h: (-h[1], h[0]))
 
     def dense_search(self, vector: np.ndarray, depth: int, filters: SearchFilters | None) -> Ranking:
         query = np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
-        passage_hits = [
+        passage_hits = self._known(
             (int(hit["id"]), float(hit["distance"]))
             for hit in self._search(self._passages_name, query, "vector", "IP", depth, filters, [])
-        ]
+        )
         sentence_depth = depth * self.config.sentences_per_candidate
-        sentence_hits = [
+        sentence_hits = self._known(
             (int(hit["entity"]["passage"]), float(hit["distance"]))
             for hit in self._search(
                 self._sentences_name, query, "vector", "IP", sentence_depth, filters, ["passage"]
             )
-        ]
+        )
         return best_per_passage(passage_hits, sentence_hits, depth)
+
+    def _known(self, hits: Iterable[tuple[int, float]]) -> Ranking:
+        """The hits on rows this store knows (see the class docstring)."""
+        return [(row, score) for row, score in hits if row in self.passages]
 
     def _search(
         self,
@@ -357,6 +431,46 @@ class MilvusPassageStore:
             search_params={"metric_type": metric},
         )
         return list(results[0])
+
+
+def _passage_rows(
+    passages: Sequence[Passage],
+    texts: Sequence[str],
+    vectors: np.ndarray,
+    documents_by_id: dict[str, Document],
+    tokenizer: Tokenizer,
+    first: int,
+) -> Iterator[dict[str, Any]]:
+    """The passages collection's rows for ``passages``, numbered from ``first``."""
+    for row, (passage, text, vector) in enumerate(zip(passages, texts, vectors), start=first):
+        yield {
+            "row": row,
+            **{name: getattr(passage, name) for name in _PASSAGE_FIELDS},
+            **_filter_fields(documents_by_id[passage.doc_id]),
+            "search_text": " ".join(tokenizer.tokenize(text)),
+            "vector": vector.tolist(),
+        }
+
+
+def _sentence_rows(
+    passages: Sequence[Passage],
+    sentence_passages: Sequence[int],
+    sentence_vectors: np.ndarray,
+    documents_by_id: dict[str, Document],
+    first_passage: int,
+    first: int,
+) -> Iterator[dict[str, Any]]:
+    """The sentences collection's rows (``sentence_passages`` index ``passages``), numbered from
+    ``first``; their passages are numbered from ``first_passage``."""
+    for row, (owner, vector) in enumerate(zip(sentence_passages, sentence_vectors), start=first):
+        passage = passages[owner]
+        yield {
+            "row": row,
+            "passage": first_passage + int(owner),
+            "doc_id": passage.doc_id,
+            **_filter_fields(documents_by_id[passage.doc_id]),
+            "vector": vector.tolist(),
+        }
 
 
 def filter_expression(filters: SearchFilters | None) -> str:
@@ -468,6 +582,16 @@ def _record_rows(key: str, value: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _replace_record(client: MilvusClient, records: str, key: str, value: Any) -> None:
+    """Write ``value`` over the record ``key`` (upserted chunks, then the old surplus ones deleted)."""
+    rows = _record_rows(key, value)
+    client.upsert(records, rows)
+    old = client.query(records, filter=f'key like "{key}#%"', output_fields=["key"], limit=MAX_LIMIT)
+    surplus = sorted({row["key"] for row in old} - {row["key"] for row in rows})
+    if surplus:
+        client.delete(records, ids=surplus)
+
+
 def _read_record(client: MilvusClient, records: str, key: str) -> Any:
     rows = client.query(records, filter=f'key like "{key}#%"', output_fields=["key", "body"], limit=MAX_LIMIT)
     if not rows:
@@ -475,49 +599,74 @@ def _read_record(client: MilvusClient, records: str, key: str) -> Any:
     return json.loads("".join(row["body"] for row in sorted(rows, key=lambda row: row["key"])))
 
 
-def stored_vectors(config: Config) -> tuple[list[Passage], np.ndarray, np.ndarray]:
-    """The current generation's passages, their vectors and their sentences' vectors (in
-    ``passage_sentences`` order), for a rebuild that embeds only new text. Empty when there is
-    no index there or it was built by another embedder."""
+def stored_vectors(config: Config) -> dict[str, np.ndarray]:
+    """The vectors of the current generation by text: each passage's retrieval text and each
+    sentence, for a rebuild that embeds only new text. Empty when there is no index there or
+    another embedder built it."""
     client = connect(config)
     try:
         generation = current_generation(client, config)
         if generation is None:
-            return [], np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32)
+            return {}
         names = collection_names(config, generation)
         for name in names:
             client.load_collection(name)
         record = _read_record(client, names[2], "manifest")
         if not isinstance(record, dict) or record.get("embedder") != config.embedder:
-            return [], np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32)
-        manifest = _manifest(record)
-        passages = list(_read_passages(client, names[0], manifest.passages))
-        return (
-            passages,
-            _read_vectors(client, names[0], manifest.passages),
-            _read_vectors(client, names[1], manifest.sentences),
-        )
+            return {}
+        passage_end, sentence_end = next_rows(client, names[2], _manifest(record))
+        passages = dict(_read_passages(client, names[0], passage_end))
+        known = {
+            retrieval_text(passages[row]): vector
+            for row, vector, _ in _read_vectors(client, names[0], passage_end)
+            if row in passages
+        }
+        # A passage's sentence rows were inserted in the order of its sentences.
+        sentences: dict[int, list[np.ndarray]] = {}
+        for _, vector, owner in _read_vectors(client, names[1], sentence_end, "passage"):
+            sentences.setdefault(owner, []).append(vector)
+        for owner, vectors in sentences.items():
+            if owner in passages:
+                known.update(zip((s.text for s in split_sentences(passages[owner].text)), vectors))
+        return known
     finally:
         client.close()
 
 
-def _read_vectors(client: MilvusClient, name: str, count: int) -> np.ndarray:
-    """The ``vector`` field of rows 0 … count − 1, in row order (float32, count × dim)."""
-    blocks = []
-    for start in range(0, count, _VECTOR_WINDOW):
-        end = min(start + _VECTOR_WINDOW, count)
-        rows = client.query(name, filter=f"row >= {start} and row < {end}", output_fields=["row", "vector"], limit=end - start)
-        blocks.append(np.asarray([row["vector"] for row in sorted(rows, key=lambda row: row["row"])], dtype=np.float32))
-    return np.concatenate(blocks) if blocks else np.zeros((0, 0), np.float32)
+def _read_vectors(
+    client: MilvusClient, name: str, end: int, owner_field: str | None = None
+) -> Iterator[tuple[int, np.ndarray, int]]:
+    """``(row, vector, owner)`` for every row below ``end``, in row order; ``owner`` is the row's
+    ``owner_field`` (-1 without one)."""
+    fields = ["row", "vector", *([owner_field] if owner_field else [])]
+    for start in range(0, end, _VECTOR_WINDOW):
+        stop = min(start + _VECTOR_WINDOW, end)
+        rows = client.query(name, filter=f"row >= {start} and row < {stop}", output_fields=fields, limit=stop - start)
+        for row in sorted(rows, key=lambda row: row["row"]):
+            owner = int(row[owner_field]) if owner_field else -1
+            yield int(row["row"]), np.asarray(row["vector"], dtype=np.float32), owner
 
 
-def _read_passages(client: MilvusClient, name: str, count: int) -> Iterator[Passage]:
-    """Passages by row number, read in windows (a Milvus query returns at most MAX_LIMIT rows)."""
-    for start in range(0, count, MAX_LIMIT):
-        end = min(start + MAX_LIMIT, count)
+def _read_passages(client: MilvusClient, name: str, end: int) -> Iterator[tuple[int, Passage]]:
+    """``(row, passage)`` for every row below ``end``, in row order, read in windows (a Milvus
+    query returns at most MAX_LIMIT rows)."""
+    for start in range(0, end, MAX_LIMIT):
+        stop = min(start + MAX_LIMIT, end)
         rows = client.query(
-            name, filter=f"row >= {start} and row < {end}", output_fields=["row", *_PASSAGE_FIELDS],
-            limit=end - start,
+            name, filter=f"row >= {start} and row < {stop}", output_fields=["row", *_PASSAGE_FIELDS],
+            limit=stop - start,
         )
         for row in sorted(rows, key=lambda row: row["row"]):
-            yield Passage(**{field: row[field] for field in _PASSAGE_FIELDS})
+            yield int(row["row"]), Passage(**{field: row[field] for field in _PASSAGE_FIELDS})
+
+
+def _count(client: MilvusClient, name: str) -> int:
+    """Rows in collection ``name`` now (deleted ones not counted)."""
+    return int(client.query(name, filter="", output_fields=["count(*)"])[0]["count(*)"])
+
+
+def next_rows(client: MilvusClient, records: str, manifest: Manifest) -> tuple[int, int]:
+    """The first passage row and sentence row not yet used in a generation. Before any change
+    in place, its rows are numbered from 0 without gaps."""
+    rows = _read_record(client, records, _ROWS)
+    return (int(rows["passages"]), int(rows["sentences"])) if rows else (manifest.passages, manifest.sentences)

@@ -1,21 +1,26 @@
-"""Bring a local index up to date after articles were added, replaced or deleted:
+"""Bring an index up to date after articles were added, replaced or deleted:
 ``update_index(corpus, index_dir, config, doc_ids, before=fingerprint)``.
 
-On a large index the changed articles go into ``added/`` beside the main build
-(``rag.index.added``): only they are read, cleaned, cut, tokenised and embedded, and the main
-files are hard-linked into the new index directory, so a change costs seconds at any size.
-Everything else is rebuilt from the kept vectors (``build_index(reuse=True)``, which embeds only
-what is new): a small index (its changes exceed ``Config.added_max_share`` at once), an index
-whose changes outgrow that share, an index in Milvus, an index not built from the corpus as it
-was before the change, and an article whose text another article already has (which of the two
+Only the changed articles are read, cleaned, cut, tokenised and embedded:
+- **local index**, large: they go into ``added/`` beside the main build (``rag.index.added``);
+  the main files are hard-linked into the new index directory, so a change costs seconds at any
+  size. Past ``Config.added_max_share`` of the main build (at once, on a small index) the index
+  is rebuilt from its kept vectors instead (``build_index(reuse=True)``, which embeds only
+  what is new), folding ``added/`` into the main build.
+- **Milvus**: the current generation is changed in place (``rag.index.milvus.change_milvus``):
+  the changed articles' rows inserted, the old ones deleted; Milvus keeps BM25's statistics.
+
+Either rebuilds (from kept vectors) when the index was not built from the corpus as it was
+before the change, with other settings, another embedder or word list, when the corpus is not a
+folder, and when a changed article has the text of another article (which of the two
 ``load_corpus`` keeps depends on every file name).
 """
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,17 +33,21 @@ from rag.errors import IndexLoadError
 from rag.index.added import AddedSegment
 from rag.index.build import BuildReport, build_index, passage_sentences, vectors_for
 from rag.index.dense import DenseIndex
-from rag.index.store import (
-    changed_settings,
-    read_added,
-    read_document_rows,
-    read_manifest,
-    save_changes,
-)
+from rag.index.store import Manifest, changed_settings, read_added, read_document_rows, read_manifest, save_changes
 from rag.models import Document
 from rag.text.tokenization import Tokenizer
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Change:
+    """The changed articles as they are now, and what the index needs to take them."""
+
+    documents: tuple[Document, ...]  # the changed articles still in the corpus, cleaned
+    changed: tuple[str, ...]  # every changed id: what the index holds of them now goes
+    warnings: tuple[str, ...]
+    tokenizer: Tokenizer
 
 
 def update_index(
@@ -52,7 +61,8 @@ def update_index(
     progress: bool = False,
 ) -> BuildReport:
     """Index the articles ``doc_ids`` of corpus folder ``corpus_path`` as they are now (an id
-    with no article there any more is deleted from the index).
+    with no article there any more is deleted from the index); in ``index_dir``, or in Milvus
+    when ``config.milvus_uri`` is set.
 
     Args:
         before: ``corpus_fingerprint(corpus_path)`` taken before the change. Unless the index
@@ -60,22 +70,52 @@ def update_index(
     """
     started = time.perf_counter()
     corpus_path, index_dir = Path(corpus_path), Path(index_dir)
-    reason, plan = _plan(corpus_path, index_dir, config, doc_ids, before)
-    if plan is None:
-        log.info("Rebuilding the index in %s: %s", index_dir, reason)
+    update = _update_milvus if config.milvus_uri is not None else _update_local
+    report = update(corpus_path, index_dir, config, doc_ids, before, embedder, progress, started)
+    if isinstance(report, str):
+        log.info("Rebuilding the index: %s", report)
         return build_index(corpus_path, index_dir, config, embedder=embedder, progress=progress, reuse=True)
-    manifest, segment, documents, warnings, tokenizer = plan
+    return report
+
+
+def _update_local(
+    corpus_path: Path,
+    index_dir: Path,
+    config: Config,
+    doc_ids: Sequence[str],
+    before: str,
+    embedder: Embedder | None,
+    progress: bool,
+    started: float,
+) -> BuildReport | str:
+    """The change written into ``added/``, or why it must be a rebuild."""
+    try:
+        manifest = read_manifest(index_dir)
+        main_rows = read_document_rows(index_dir, manifest)
+        segment = read_added(index_dir, manifest)
+    except IndexLoadError as error:
+        return str(error)
+    removed_main = set(segment.removed_documents)
+    live = [digest for doc_id, (_, _, digest) in main_rows.items() if doc_id not in removed_main]
+    kept = [d for d in segment.documents if d.doc_id not in set(doc_ids)]
+    change = _change(corpus_path, config, manifest, doc_ids, before, [*live, *map(body_digest, kept)])
+    if isinstance(change, str):
+        return change
+    documents = sorted([*kept, *change.documents], key=lambda d: d.doc_id)
+    removed = sorted(removed_main | (set(change.changed) & main_rows.keys()))
+    rows = np.asarray(
+        [row for doc_id in removed for row in range(main_rows[doc_id][0], sum(main_rows[doc_id][:2]))],
+        dtype=np.int64,
+    )
     passages = [passage for document in documents for passage in build_passages(document, config)]
-    if len(passages) + len(segment.removed_rows) > config.added_max_share * manifest.main_passages:
-        log.info("Rebuilding the index in %s: the changes outgrew %s of it", index_dir, config.added_max_share)
-        return build_index(corpus_path, index_dir, config, embedder=embedder, progress=progress, reuse=True)
+    if len(passages) + len(rows) > config.added_max_share * manifest.main_passages:
+        return f"the changes outgrew {config.added_max_share} of the index"
 
     texts = [retrieval_text(passage) for passage in passages]
     old_tokens = dict(zip((retrieval_text(p) for p in segment.passages), segment.tokens))
-    tokens = tuple(old_tokens[text] if text in old_tokens else tuple(tokenizer.tokenize(text)) for text in texts)
+    tokens = tuple(old_tokens.get(text) or tuple(change.tokenizer.tokenize(text)) for text in texts)
     known = dict(zip((retrieval_text(p) for p in segment.passages), segment.dense.vectors()))
-    _, old_sentences = passage_sentences(segment.passages)
-    known.update(zip(old_sentences, segment.sentences.vectors()))
+    known.update(zip(passage_sentences(segment.passages)[1], segment.sentences.vectors()))
     embedder = embedder if embedder is not None else load_embedder(config.embedder)
     vectors, sentence_rows, sentence_vectors, embedded = vectors_for(passages, texts, embedder, known, config, progress)
     offset = manifest.main_passages
@@ -87,57 +127,84 @@ def update_index(
         dense=DenseIndex.build(vectors, exact_max=len(vectors)),
         sentences=DenseIndex.build(sentence_vectors, exact_max=len(sentence_vectors)),
         sentence_passages=np.asarray(sentence_rows, dtype=np.int32) + offset,
-        removed_documents=segment.removed_documents,
-        removed_rows=segment.removed_rows,
+        removed_documents=tuple(removed),
+        removed_rows=np.sort(rows),
     )
     new_manifest = save_changes(
         index_dir, manifest, added, corpus_fingerprint=corpus_fingerprint(corpus_path), started=started
     )
-    total = len(texts) + len(set(passage_sentences(passages)[1]))
-    return BuildReport(new_manifest, warnings, embedded=embedded, reused=total - embedded, changed_only=True)
+    return _report(new_manifest, change, passages, texts, embedded)
 
 
-def _plan(
-    corpus_path: Path, index_dir: Path, config: Config, doc_ids: Sequence[str], before: str
-) -> tuple[str, tuple | None]:
-    """Why the change must be a rebuild, or the index's manifest, its added segment with the
-    removals updated (the passages not yet), the documents the new segment holds, the warnings
-    of loading the changed articles and the index's tokenizer."""
-    if config.milvus_uri is not None:
-        return "the index is in Milvus", None
-    if not corpus_path.is_dir():
-        return "the corpus is not a folder of articles", None
+def _update_milvus(
+    corpus_path: Path,
+    index_dir: Path,
+    config: Config,
+    doc_ids: Sequence[str],
+    before: str,
+    embedder: Embedder | None,
+    progress: bool,
+    started: float,
+) -> BuildReport | str:
+    """The change made in place in Milvus's current generation, or why it must be a rebuild."""
+    from rag.index.milvus import change_milvus, milvus_documents
+
     try:
-        manifest = read_manifest(index_dir)
+        manifest, served = milvus_documents(config)
     except IndexLoadError as error:
-        return str(error), None
+        return str(error)
+    kept = [d for d in served if d.doc_id not in set(doc_ids)]
+    change = _change(corpus_path, config, manifest, doc_ids, before, [body_digest(d) for d in kept])
+    if isinstance(change, str):
+        return change
+    passages = [passage for document in change.documents for passage in build_passages(document, config)]
+    texts = [retrieval_text(passage) for passage in passages]
+    embedder = embedder if embedder is not None else load_embedder(config.embedder)
+    vectors, sentence_rows, sentence_vectors, embedded = vectors_for(passages, texts, embedder, {}, config, progress)
+    new_manifest = change_milvus(
+        config,
+        documents=[*kept, *sorted(change.documents, key=lambda d: d.doc_id)],
+        removed=change.changed,
+        passages=passages,
+        texts=texts,
+        vectors=vectors,
+        sentence_passages=sentence_rows,
+        sentence_vectors=sentence_vectors,
+        tokenizer=change.tokenizer,
+        corpus_fingerprint=corpus_fingerprint(corpus_path),
+        started=started,
+    )
+    return _report(new_manifest, change, passages, texts, embedded)
+
+
+def _change(
+    corpus_path: Path,
+    config: Config,
+    manifest: Manifest,
+    doc_ids: Sequence[str],
+    before: str,
+    other_digests: Sequence[str],
+) -> _Change | str:
+    """The changed articles, or why the index must be rebuilt to take them. ``other_digests``:
+    the body digests of the articles served that this change leaves as they are."""
+    if not corpus_path.is_dir():
+        return "the corpus is not a folder of articles"
     if manifest.corpus_fingerprint != before:
-        return "the index was not built from the corpus as it was before this change", None
+        return "the index was not built from the corpus as it was before this change"
     if manifest.embedder != config.embedder or changed_settings(manifest, config):
-        return "the index was built with another embedder or other settings", None
+        return "the index was built with another embedder or other settings"
     tokenizer = Tokenizer(
         (*config.user_dict_terms, *user_dictionary(corpus_path)), single_chars=config.tokenizer_single_chars
     )
     if tokenizer.describe() != dict(manifest.tokenizer):
-        return "the word list changed", None
-    try:
-        main_rows = read_document_rows(index_dir, manifest)
-        segment = read_added(index_dir, manifest)
-    except IndexLoadError as error:
-        return str(error), None
+        return "the word list changed"
+    loaded = load_articles(corpus_path, sorted(set(doc_ids)))
+    others = set(other_digests)
+    if any(body_digest(d) in others for d in loaded.documents):
+        return "a changed article has the text of another article"
+    return _Change(loaded.documents, tuple(sorted(set(doc_ids))), loaded.warnings, tokenizer)
 
-    changed = set(doc_ids)
-    loaded = load_articles(corpus_path, sorted(changed))
-    kept = [d for d in segment.documents if d.doc_id not in changed]
-    removed = sorted(set(segment.removed_documents) | (changed & main_rows.keys()))
-    live_digests = {
-        digest for doc_id, (_, _, digest) in main_rows.items() if doc_id not in removed
-    } | {body_digest(d) for d in kept}
-    if any(body_digest(d) in live_digests for d in loaded.documents):
-        return "an added article has the text of another article", None
-    rows = sorted(
-        row for doc_id in removed if doc_id in main_rows for row in range(main_rows[doc_id][0], sum(main_rows[doc_id][:2]))
-    )
-    documents: list[Document] = sorted([*kept, *loaded.documents], key=lambda d: d.doc_id)
-    with_removals = replace(segment, removed_documents=tuple(removed), removed_rows=np.asarray(rows, dtype=np.int64))
-    return "", (manifest, with_removals, documents, loaded.warnings, tokenizer)
+
+def _report(manifest: Manifest, change: _Change, passages, texts, embedded: int) -> BuildReport:
+    total = len(texts) + len(set(passage_sentences(passages)[1]))
+    return BuildReport(manifest, change.warnings, embedded=embedded, reused=total - embedded, changed_only=True)

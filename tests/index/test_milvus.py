@@ -95,7 +95,8 @@ def store(built):
 
 
 def test_reopened_index_holds_what_was_built(store):
-    assert store.passages == PASSAGES and store.documents == DOCUMENTS
+    assert store.live_passages == PASSAGES and store.documents == DOCUMENTS
+    assert [store.passages[row] for row in range(len(PASSAGES))] == list(PASSAGES)
     assert (store.manifest.passages, store.manifest.sentences) == (4, 6)
     assert store.manifest.dense_kind == "milvus"
 
@@ -256,3 +257,49 @@ def test_a_milvus_lite_file_in_a_new_folder_is_created(tmp_path):
     config = Config(milvus_uri=str(tmp_path / "new" / "folder" / "index.db"))
     save(config)
     assert open_milvus(config).manifest.passages == len(PASSAGES)
+
+
+def test_articles_changed_in_place_are_served_as_a_rebuild_would_serve_them(tmp_path):
+    from fakes import write_articles
+
+    from rag.corpus.loading import corpus_fingerprint
+    from rag.index.update import update_index
+
+    corpus = write_articles(tmp_path / "corpus", {
+        "a.txt": "辽源推进普铁外迁工程。\n长辽四通高铁预计“十五五”末期建成通车。\n",
+        "b.txt": "梅河口打造医药健康产业集群。\n全市医药企业已有48家，年产值超过200亿元。\n",
+        "d.txt": "吉林市发展冰雪旅游。\n北大湖滑雪场雪季接待游客超过百万人次。\n",
+    })
+    config = Config(milvus_uri=str(tmp_path / "index.db"), embedder=EMBEDDER.name)
+    build_index(corpus, tmp_path / "index", config, EMBEDDER, progress=False)
+    opened_before = open_milvus(config)
+    changes = (
+        ("c", "辽源市梅花鹿产业园今年将新建12座智能鹿舍。存栏梅花鹿将达到3万只。\n"),
+        ("b", "梅河口打造医药健康产业集群。\n全市医药企业已有52家，其中规上企业29家。\n"),
+        ("a", None),
+    )
+    for doc_id, text in changes:
+        before = corpus_fingerprint(corpus)
+        if text is None:
+            (corpus / f"{doc_id}.txt").unlink()
+        else:
+            (corpus / f"{doc_id}.txt").write_text(text, encoding="utf-8")
+        report = update_index(corpus, tmp_path / "index", config, [doc_id], before=before, embedder=EMBEDDER)
+        assert report.changed_only
+
+    changed = open_milvus(config)
+    full_config = replace(config, milvus_uri=str(tmp_path / "full.db"))
+    build_index(corpus, tmp_path / "full", full_config, EMBEDDER, progress=False)
+    rebuilt = open_milvus(full_config)
+    assert sorted(p.text for p in changed.live_passages) == sorted(p.text for p in rebuilt.live_passages)
+    assert sorted(changed.documents, key=lambda d: d.doc_id) == sorted(rebuilt.documents, key=lambda d: d.doc_id)
+    assert changed.manifest.corpus_fingerprint == rebuilt.manifest.corpus_fingerprint
+    assert (changed.manifest.passages, changed.manifest.sentences) == (rebuilt.manifest.passages, rebuilt.manifest.sentences)
+    vector = EMBEDDER.embed_queries(["梅河口医药企业48家 辽源普铁外迁"])
+    found = [row for row, _ in changed.lexical_search("梅河口医药企业48家 辽源普铁外迁", 20, None)]
+    found += [row for row, _ in changed.dense_search(vector, 20, None)]
+    assert found and all(changed.passages[row].doc_id != "a" and "48家" not in changed.passages[row].text for row in found)
+    assert changed.passages[changed.lexical_search("梅花鹿", 1, None)[0][0]].doc_id == "c"
+    # The store opened before the changes returns only rows it knows, and none deleted since.
+    rows = [row for row, _ in opened_before.lexical_search("梅花鹿 医药 辽源", 20, None)]
+    assert all(row in opened_before.passages and opened_before.passages[row].doc_id != "a" for row in rows)
