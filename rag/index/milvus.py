@@ -7,8 +7,10 @@ Each build writes a new generation of three collections, named
                 (for filters), its vector, and ``sparse``, the BM25 vector Milvus makes itself
                 from ``search_text``, the passage's jieba tokens (ours) separated by spaces
     _sentences  one row per sentence vector, with the passage row it belongs to
-    _records    the manifest, the jieba user dictionary and the documents, as JSON in chunks
-                (Milvus wants a vector field in every collection: a constant 2-d one here)
+    _records    the manifest, the jieba user dictionary, the next free row numbers and each
+                document, as JSON in chunks (a document's rows carry its ``doc_id``, so a
+                change rewrites only its own; Milvus wants a vector field in every
+                collection: a constant 2-d one here)
 
 and then points ``{config.milvus_collection}_current`` (one row) at it. That switch is the
 build's last step, so a reader never opens half an index, and a build that fails leaves the
@@ -69,6 +71,7 @@ _VECTOR_WINDOW = 1_000
 _PASSAGE_FIELDS = [field.name for field in dataclasses.fields(Passage)]
 _INT_FIELDS = ("paragraph", "start", "end")
 _ROWS = "rows"  # the records key of next_rows
+_DOCUMENT = "document#"  # the records keys of documents: document#<number>#<chunk>
 _GENERATION = re.compile(r"g\d{8}t\d{6}_[0-9a-f]{6}")
 
 
@@ -97,7 +100,7 @@ def _point_at(client: MilvusClient, config: Config, generation: str) -> None:
     pointer = _pointer(config)
     if not client.has_collection(pointer):
         _create(client, pointer, _records_schema(), config, consistency_level="Strong")
-    client.upsert(pointer, [{"key": "generation", "body": generation, "vector": [1.0, 0.0]}])
+    client.upsert(pointer, [{"key": "generation", "body": generation, "doc_id": "", "vector": [1.0, 0.0]}])
     client.flush(pointer)
 
 
@@ -210,7 +213,7 @@ def save_milvus(
         files={},
     )
     _create(client, records_name, _records_schema(), config)
-    _insert(client, records_name, _record_rows("documents", [dataclasses.asdict(d) for d in documents]))
+    _insert(client, records_name, _document_rows(documents, 0))
     _insert(client, records_name, _record_rows("userdict", list(tokenizer.user_dict_lines)))
     _insert(client, records_name, _record_rows("manifest", dataclasses.asdict(manifest)))
     for name in (passages_name, sentences_name, records_name):
@@ -233,7 +236,7 @@ def milvus_documents(config: Config) -> tuple[Manifest, tuple[Document, ...]]:
         record = _read_record(client, records, "manifest")
         if not isinstance(record, dict) or record.get("format_version") != INDEX_FORMAT_VERSION:
             raise IndexLoadError(f"The index in Milvus at {config.milvus_uri} has no manifest of format {INDEX_FORMAT_VERSION}.")
-        return _manifest(record), tuple(document_from_dict(d) for d in _read_record(client, records, "documents"))
+        return _manifest(record), _read_documents(client, records)
     finally:
         client.close()
 
@@ -242,6 +245,7 @@ def change_milvus(
     config: Config,
     *,
     documents: Sequence[Document],
+    document_count: int,
     removed: Sequence[str],
     passages: Sequence[Passage],
     texts: Sequence[str],
@@ -255,7 +259,8 @@ def change_milvus(
     """Change the current generation in place and return its new manifest: insert ``passages``
     (those of the articles added or replaced) and their sentences under new row numbers, then
     delete the older rows of the articles ``removed`` (replaced or deleted); Milvus keeps BM25's
-    statistics itself. ``documents`` are all the articles served afterwards.
+    statistics itself. ``documents`` are the articles added or replaced, ``document_count``
+    the number served afterwards.
 
     Rows are never reused, so a store opened before keeps its meaning of every row it knows.
     The documents record, the next free rows and, last, the manifest are rewritten after the
@@ -271,28 +276,34 @@ def change_milvus(
         for name in names:
             client.load_collection(name)
         manifest = _manifest(_read_record(client, records_name, "manifest"))
-        first, first_sentence = next_rows(client, records_name, manifest)
+        first, first_sentence, first_document = next_rows(client, records_name, manifest)
         documents_by_id = {document.doc_id: document for document in documents}
         _insert(client, passages_name, _passage_rows(passages, texts, vectors, documents_by_id, tokenizer, first))
         _insert(client, sentences_name, _sentence_rows(
             passages, sentence_passages, sentence_vectors, documents_by_id, first, first_sentence
         ))
+        _insert(client, records_name, _document_rows(documents, first_document))
         if removed:
             client.delete(passages_name, filter=f"doc_id in {_strings(removed)} and row < {first}")
             client.delete(sentences_name, filter=f"doc_id in {_strings(removed)} and passage < {first}")
-        for name in (passages_name, sentences_name):
+            old = f'doc_id in {_strings(removed)} and key < "{_document_key(first_document)}"'
+            client.delete(records_name, filter=old)
+        for name in names:
             client.flush(name)
         manifest = dataclasses.replace(
             manifest,
             corpus_fingerprint=corpus_fingerprint,
-            documents=len(documents),
+            documents=document_count,
             passages=_count(client, passages_name),
             sentences=_count(client, sentences_name),
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - started, 3),
         )
-        _replace_record(client, records_name, "documents", [dataclasses.asdict(d) for d in documents])
-        rows = {"passages": first + len(passages), "sentences": first_sentence + len(sentence_passages)}
+        rows = {
+            "passages": first + len(passages),
+            "sentences": first_sentence + len(sentence_passages),
+            "documents": first_document + len(documents),
+        }
         _replace_record(client, records_name, _ROWS, rows)
         _replace_record(client, records_name, "manifest", dataclasses.asdict(manifest))
         client.flush(records_name)
@@ -342,7 +353,7 @@ def open_milvus(config: Config, *, embedder_name: str | None = None) -> MilvusPa
             f"The index in Milvus at {config.milvus_uri} was tokenized differently from what this "
             f"version of rag does, so BM25 would miss words. {hint}"
         )
-    documents = tuple(document_from_dict(d) for d in _read_record(client, records_name, "documents"))
+    documents = _read_documents(client, records_name)
     passages = dict(_read_passages(client, passages_name, next_rows(client, records_name, manifest)[0]))
     sentences = _count(client, names[1])
     found = (len(documents), len(passages), sentences)
@@ -540,6 +551,7 @@ def _records_schema() -> Any:
     schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=256)
     _varchar(schema, "body")
+    _varchar(schema, "doc_id")  # "" but for a document's rows
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=2)
     return schema
 
@@ -573,13 +585,42 @@ def _insert(client: MilvusClient, name: str, rows: Iterable[dict[str, Any]]) -> 
         client.insert(name, batch)
 
 
-def _record_rows(key: str, value: Any) -> list[dict[str, Any]]:
+def _record_rows(key: str, value: Any, doc_id: str = "") -> list[dict[str, Any]]:
     text = json.dumps(value, ensure_ascii=False)
     chunks = [text[at : at + _CHUNK_CHARS] for at in range(0, len(text), _CHUNK_CHARS)] or [""]
     return [
-        {"key": f"{key}#{number:06d}", "body": chunk, "vector": [1.0, 0.0]}
+        {"key": f"{key}#{number:06d}", "body": chunk, "doc_id": doc_id, "vector": [1.0, 0.0]}
         for number, chunk in enumerate(chunks)
     ]
+
+
+def _document_key(number: int) -> str:
+    """The key of document ``number`` (before its chunk number); keys sort in document order."""
+    return f"{_DOCUMENT}{number:09d}"
+
+
+def _document_rows(documents: Sequence[Document], first: int) -> Iterator[dict[str, Any]]:
+    """The records rows of ``documents``, numbered from ``first`` (their order when read back)."""
+    for number, document in enumerate(documents, start=first):
+        yield from _record_rows(_document_key(number), dataclasses.asdict(document), document.doc_id)
+
+
+def _read_documents(client: MilvusClient, records: str) -> tuple[Document, ...]:
+    """Every document record, in document order (read with an iterator: there may be more
+    chunks than one query returns)."""
+    bodies: dict[str, list[tuple[str, str]]] = {}
+    iterator = client.query_iterator(
+        records, batch_size=4 * _VECTOR_WINDOW, filter=f'key like "{_DOCUMENT}%"', output_fields=["key", "body"]
+    )
+    while batch := iterator.next():
+        for row in batch:
+            prefix, chunk = row["key"].rsplit("#", 1)
+            bodies.setdefault(prefix, []).append((chunk, row["body"]))
+    iterator.close()
+    return tuple(
+        document_from_dict(json.loads("".join(body for _, body in sorted(chunks))))
+        for _, chunks in sorted(bodies.items())
+    )
 
 
 def _replace_record(client: MilvusClient, records: str, key: str, value: Any) -> None:
@@ -614,7 +655,7 @@ def stored_vectors(config: Config) -> dict[str, np.ndarray]:
         record = _read_record(client, names[2], "manifest")
         if not isinstance(record, dict) or record.get("embedder") != config.embedder:
             return {}
-        passage_end, sentence_end = next_rows(client, names[2], _manifest(record))
+        passage_end, sentence_end, _ = next_rows(client, names[2], _manifest(record))
         passages = dict(_read_passages(client, names[0], passage_end))
         known = {
             retrieval_text(passages[row]): vector
@@ -665,8 +706,10 @@ def _count(client: MilvusClient, name: str) -> int:
     return int(client.query(name, filter="", output_fields=["count(*)"])[0]["count(*)"])
 
 
-def next_rows(client: MilvusClient, records: str, manifest: Manifest) -> tuple[int, int]:
-    """The first passage row and sentence row not yet used in a generation. Before any change
-    in place, its rows are numbered from 0 without gaps."""
+def next_rows(client: MilvusClient, records: str, manifest: Manifest) -> tuple[int, int, int]:
+    """The first passage row, sentence row and document number not yet used in a generation.
+    Before any change in place, each is numbered from 0 without gaps."""
     rows = _read_record(client, records, _ROWS)
-    return (int(rows["passages"]), int(rows["sentences"])) if rows else (manifest.passages, manifest.sentences)
+    if not rows:
+        return manifest.passages, manifest.sentences, manifest.documents
+    return int(rows["passages"]), int(rows["sentences"]), int(rows["documents"])

@@ -95,10 +95,10 @@ def _update_local(
         segment = read_added(index_dir, manifest)
     except IndexLoadError as error:
         return str(error)
-    removed_main = set(segment.removed_documents)
-    live = [digest for doc_id, (_, _, digest) in main_rows.items() if doc_id not in removed_main]
-    kept = [d for d in segment.documents if d.doc_id not in set(doc_ids)]
-    change = _change(corpus_path, config, manifest, doc_ids, before, [*live, *map(body_digest, kept)])
+    removed_main, changed = set(segment.removed_documents), set(doc_ids)
+    unchanged = [digest for doc_id, (_, _, digest) in main_rows.items() if doc_id not in removed_main | changed]
+    kept = [d for d in segment.documents if d.doc_id not in changed]
+    change = _change(corpus_path, config, manifest, doc_ids, before, [*unchanged, *map(body_digest, kept)])
     if isinstance(change, str):
         return change
     documents = sorted([*kept, *change.documents], key=lambda d: d.doc_id)
@@ -163,7 +163,8 @@ def _update_milvus(
     vectors, sentence_rows, sentence_vectors, embedded = vectors_for(passages, texts, embedder, {}, config, progress)
     new_manifest = change_milvus(
         config,
-        documents=[*kept, *sorted(change.documents, key=lambda d: d.doc_id)],
+        documents=sorted(change.documents, key=lambda d: d.doc_id),
+        document_count=len(kept) + len(change.documents),
         removed=change.changed,
         passages=passages,
         texts=texts,

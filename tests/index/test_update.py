@@ -218,3 +218,11 @@ def test_added_bm25_uses_the_statistics_of_the_whole_index():
         expected = {int(r) - 3: float(s) for r, s in zip(expected_rows, expected_scores) if r >= 3}
         assert dict(zip(rows.tolist(), scores.tolist())) == pytest.approx(expected, rel=1e-5)
     np.testing.assert_array_equal(main.document_frequencies(["辽源", "医药", "没有"]), [2, 1, 0])
+
+
+def test_an_article_added_again_unchanged_is_not_taken_for_a_duplicate(tmp_path):
+    corpus, index = _built(tmp_path)
+
+    report = _change(corpus, index, b=ARTICLES["b.txt"])
+
+    assert report.changed_only and report.manifest.documents == 4
