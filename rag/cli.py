@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.pipeline.citations import format_citation
 from rag.config import Config
+from rag.corpus.lock import corpus_lock
 from rag.errors import CorpusError, RagError
 from rag.models import SearchFilters
 from rag.retrieval.retriever import MODES
@@ -117,7 +118,8 @@ def _build(args: argparse.Namespace) -> int:
     from rag.index.build import build_index
 
     config = _config(args, embedder=args.embedder)
-    report = build_index(args.corpus, args.index, config)
+    with corpus_lock(args.corpus, _waiting):
+        report = build_index(args.corpus, args.index, config)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     manifest = report.manifest
@@ -133,17 +135,23 @@ def _add(args: argparse.Namespace) -> int:
     from rag.corpus.importing import ArticleMetadata, add_articles
 
     metadata = ArticleMetadata(title=args.title, newspaper=args.newspaper, date=args.date, page=args.section)
-    before = _fingerprint(args.corpus)
-    report = add_articles(args.files, args.corpus, metadata)
-    return _update(args, report, "added", (*report.added, *report.replaced), before)
+    with corpus_lock(args.corpus, _waiting):
+        before = _fingerprint(args.corpus)
+        report = add_articles(args.files, args.corpus, metadata)
+        return _update(args, report, "added", (*report.added, *report.replaced), before)
 
 
 def _delete(args: argparse.Namespace) -> int:
     from rag.corpus.importing import delete_articles
 
-    before = _fingerprint(args.corpus)
-    report = delete_articles(args.doc_ids, args.corpus)
-    return _update(args, report, "deleted", report.deleted, before)
+    with corpus_lock(args.corpus, _waiting):
+        before = _fingerprint(args.corpus)
+        report = delete_articles(args.doc_ids, args.corpus)
+        return _update(args, report, "deleted", report.deleted, before)
+
+
+def _waiting(message: str) -> None:
+    print(f"rag: {message}", file=sys.stderr)
 
 
 def _fingerprint(corpus: Path) -> str:

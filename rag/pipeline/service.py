@@ -36,6 +36,7 @@ from pathlib import Path
 
 from rag.config import Config
 from rag.corpus.loading import corpus_fingerprint
+from rag.corpus.lock import corpus_lock
 from rag.embedding.embedders import Embedder, load_embedder
 from rag.errors import IndexLoadError, RagError
 from rag.index.build import build_index, current_manifest, manifest_problem
@@ -150,7 +151,8 @@ class QAService:
                     corpus,
                 )
             try:
-                build_index(corpus, index_dir, config, embedder=embedder)
+                with corpus_lock(corpus):
+                    build_index(corpus, index_dir, config, embedder=embedder)
             except (RagError, ValueError, OSError) as error:
                 build_error = error
             try:
@@ -196,14 +198,15 @@ class QAService:
         started = time.perf_counter()
         try:
             try:
-                report = build_index(
-                    self.corpus,
-                    self.index_dir,
-                    self.config,
-                    embedder=self._embedder_factory(self.config.embedder),
-                    progress=False,
-                    reuse=True,
-                )
+                with corpus_lock(self.corpus):
+                    report = build_index(
+                        self.corpus,
+                        self.index_dir,
+                        self.config,
+                        embedder=self._embedder_factory(self.config.embedder),
+                        progress=False,
+                        reuse=True,
+                    )
                 pipeline = self._load_warm()
             except Exception as error:  # any failure must leave the old index serving
                 if not isinstance(error, (RagError, ValueError, OSError)):
