@@ -349,7 +349,7 @@ def changes(target: Path, corpus: Path, kind: str, questions_file: Path, k: int)
         config = replace(Config(), milvus_uri=str(target))
 
         def load(previous):
-            return open_milvus(config)
+            return open_milvus(config, previous=previous)
     else:
         config = build_config(Config(), kind, read_manifest(target).passages)
 

@@ -236,7 +236,7 @@ def milvus_documents(config: Config) -> tuple[Manifest, tuple[Document, ...]]:
         record = _read_record(client, records, "manifest")
         if not isinstance(record, dict) or record.get("format_version") != INDEX_FORMAT_VERSION:
             raise IndexLoadError(f"The index in Milvus at {config.milvus_uri} has no manifest of format {INDEX_FORMAT_VERSION}.")
-        return _manifest(record), _read_documents(client, records)
+        return _manifest(record), tuple(document for _, document in _read_documents(client, records))
     finally:
         client.close()
 
@@ -312,8 +312,14 @@ def change_milvus(
         client.close()
 
 
-def open_milvus(config: Config, *, embedder_name: str | None = None) -> MilvusPassageStore:
+def open_milvus(
+    config: Config, *, embedder_name: str | None = None, previous: object | None = None
+) -> MilvusPassageStore:
     """The index at ``config.milvus_uri``, loaded and checked against its manifest.
+
+    ``previous``: the store serving until now. When it opened the same generation, the
+    passages of the articles unchanged since are taken from it and only the rows inserted
+    since are read (every passage is read otherwise).
 
     Raises:
         MilvusUnavailableError: the URI cannot be reached.
@@ -353,8 +359,16 @@ def open_milvus(config: Config, *, embedder_name: str | None = None) -> MilvusPa
             f"The index in Milvus at {config.milvus_uri} was tokenized differently from what this "
             f"version of rag does, so BM25 would miss words. {hint}"
         )
-    documents = _read_documents(client, records_name)
-    passages = dict(_read_passages(client, passages_name, next_rows(client, records_name, manifest)[0]))
+    numbered = _read_documents(client, records_name)
+    documents = tuple(document for _, document in numbered)
+    passage_end, _, document_end = next_rows(client, records_name, manifest)
+    if isinstance(previous, MilvusPassageStore) and previous.generation == generation:
+        # Articles replaced since have new numbers; deleted ones are gone from the records.
+        unchanged = {document.doc_id for number, document in numbered if number < previous.document_end}
+        passages = {row: p for row, p in previous.passages.items() if p.doc_id in unchanged}
+        passages.update(_read_passages(client, passages_name, passage_end, start=previous.passage_end))
+    else:
+        passages = dict(_read_passages(client, passages_name, passage_end))
     sentences = _count(client, names[1])
     found = (len(documents), len(passages), sentences)
     if found != (manifest.documents, manifest.passages, manifest.sentences):
@@ -363,7 +377,9 @@ def open_milvus(config: Config, *, embedder_name: str | None = None) -> MilvusPa
             f"{found[2]} sentence vectors; its manifest says {manifest.documents}, "
             f"{manifest.passages} and {manifest.sentences}. {hint}"
         )
-    return MilvusPassageStore(client, config, names, manifest, documents, passages, tokenizer)
+    store = MilvusPassageStore(client, config, names, manifest, documents, passages, tokenizer)
+    store.generation, store.passage_end, store.document_end = generation, passage_end, document_end
+    return store
 
 
 class MilvusPassageStore:
@@ -391,6 +407,9 @@ class MilvusPassageStore:
         self.passages = passages  # row → passage; rows of changed articles leave gaps
         self.live_passages = tuple(passages[row] for row in sorted(passages))
         self.tokenizer = tokenizer
+        # Where this store's view ends (set by open_milvus): the next reopening reads from here.
+        self.generation = ""
+        self.passage_end = self.document_end = 0
         # This generation's collections, not the current pointer: a later build must not change
         # what row numbers mean under a store that is still serving.
         self._passages_name, self._sentences_name, _records = names
@@ -605,9 +624,9 @@ def _document_rows(documents: Sequence[Document], first: int) -> Iterator[dict[s
         yield from _record_rows(_document_key(number), dataclasses.asdict(document), document.doc_id)
 
 
-def _read_documents(client: MilvusClient, records: str) -> tuple[Document, ...]:
-    """Every document record, in document order (read with an iterator: there may be more
-    chunks than one query returns)."""
+def _read_documents(client: MilvusClient, records: str) -> list[tuple[int, Document]]:
+    """Every document record with its number, in document order (read with an iterator: there
+    may be more chunks than one query returns)."""
     bodies: dict[str, list[tuple[str, str]]] = {}
     iterator = client.query_iterator(
         records, batch_size=4 * _VECTOR_WINDOW, filter=f'key like "{_DOCUMENT}%"', output_fields=["key", "body"]
@@ -617,10 +636,10 @@ def _read_documents(client: MilvusClient, records: str) -> tuple[Document, ...]:
             prefix, chunk = row["key"].rsplit("#", 1)
             bodies.setdefault(prefix, []).append((chunk, row["body"]))
     iterator.close()
-    return tuple(
-        document_from_dict(json.loads("".join(body for _, body in sorted(chunks))))
-        for _, chunks in sorted(bodies.items())
-    )
+    return [
+        (int(prefix[len(_DOCUMENT):]), document_from_dict(json.loads("".join(body for _, body in sorted(chunks)))))
+        for prefix, chunks in sorted(bodies.items())
+    ]
 
 
 def _replace_record(client: MilvusClient, records: str, key: str, value: Any) -> None:
@@ -688,14 +707,14 @@ def _read_vectors(
             yield int(row["row"]), np.asarray(row["vector"], dtype=np.float32), owner
 
 
-def _read_passages(client: MilvusClient, name: str, end: int) -> Iterator[tuple[int, Passage]]:
-    """``(row, passage)`` for every row below ``end``, in row order, read in windows (a Milvus
-    query returns at most MAX_LIMIT rows)."""
-    for start in range(0, end, MAX_LIMIT):
-        stop = min(start + MAX_LIMIT, end)
+def _read_passages(client: MilvusClient, name: str, end: int, start: int = 0) -> Iterator[tuple[int, Passage]]:
+    """``(row, passage)`` for every row from ``start`` to below ``end``, in row order, read in
+    windows (a Milvus query returns at most MAX_LIMIT rows)."""
+    for first in range(start, end, MAX_LIMIT):
+        stop = min(first + MAX_LIMIT, end)
         rows = client.query(
-            name, filter=f"row >= {start} and row < {stop}", output_fields=["row", *_PASSAGE_FIELDS],
-            limit=stop - start,
+            name, filter=f"row >= {first} and row < {stop}", output_fields=["row", *_PASSAGE_FIELDS],
+            limit=stop - first,
         )
         for row in sorted(rows, key=lambda row: row["row"]):
             yield int(row["row"]), Passage(**{field: row[field] for field in _PASSAGE_FIELDS})

@@ -85,7 +85,9 @@ class Pipeline:
         if config.milvus_uri is not None:
             from rag.index.milvus import open_milvus
 
-            index: PassageStore = open_milvus(config, embedder_name=embedder_name)
+            index: PassageStore = open_milvus(
+                config, embedder_name=embedder_name, previous=previous.index if previous is not None else None
+            )
         else:
             earlier = previous.index.index if previous is not None and isinstance(previous.index, LocalPassageStore) else None
             index = LocalPassageStore(

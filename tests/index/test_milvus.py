@@ -300,6 +300,11 @@ def test_articles_changed_in_place_are_served_as_a_rebuild_would_serve_them(tmp_
     found += [row for row, _ in changed.dense_search(vector, 20, None)]
     assert found and all(changed.passages[row].doc_id != "a" and "48家" not in changed.passages[row].text for row in found)
     assert changed.passages[changed.lexical_search("梅花鹿", 1, None)[0][0]].doc_id == "c"
+    # Opened again from the store serving before, it reads only what changed and holds the same.
+    reopened = open_milvus(config, previous=opened_before)
+    assert reopened.passages == changed.passages and reopened.documents == changed.documents
+    kept = [row for row, passage in reopened.passages.items() if passage.doc_id == "d"]
+    assert kept and all(reopened.passages[row] is opened_before.passages[row] for row in kept)
     # The store opened before the changes returns only rows it knows, and none deleted since.
     rows = [row for row, _ in opened_before.lexical_search("梅花鹿 医药 辽源", 20, None)]
     assert all(row in opened_before.passages and opened_before.passages[row].doc_id != "a" for row in rows)
