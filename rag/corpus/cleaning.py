@@ -61,6 +61,7 @@ Steps 1–3 are ``rag.corpus.page_furniture``, steps 4–9 ``rag.corpus.layout``
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.corpus.layout import assemble, lay_out
@@ -89,7 +90,12 @@ class CleanedArticle:
     @property
     def body(self) -> str:
         """The text without its closing credit lines: what makes two articles the same article."""
-        return self.text[: max((p.end for p in self.paragraphs if p.kind != "credits"), default=0)]
+        return self.text[: body_end(self.paragraphs)]
+
+
+def body_end(paragraphs: Sequence[Paragraph]) -> int:
+    """Where a cleaned text ends without its closing credit lines."""
+    return max((p.end for p in paragraphs if p.kind != "credits"), default=0)
 
 
 def clean_article(raw: str) -> CleanedArticle:

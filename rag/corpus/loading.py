@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.corpus.cleaning import CleanedArticle, clean_article
+from rag.corpus.cleaning import CleanedArticle, body_end, clean_article
 from rag.errors import CorpusError
 from rag.models import Document, Paragraph
 from rag.text.segmentation import split_sentences
@@ -160,8 +160,7 @@ def load_articles(folder: Path, doc_ids: Sequence[str]) -> Corpus:
 def body_digest(document: Document) -> str:
     """sha256 of the text without its closing credit lines: two articles with the same digest
     are the same article (``load_corpus`` keeps the first)."""
-    end = max((p.end for p in document.paragraphs if p.kind != "credits"), default=0)
-    return hashlib.sha256(document.text[:end].encode("utf-8")).hexdigest()
+    return hashlib.sha256(document.text[: body_end(document.paragraphs)].encode("utf-8")).hexdigest()
 
 
 def _documents(articles: Sequence[Path], warnings: list[str]) -> Corpus:

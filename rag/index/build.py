@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -87,10 +88,9 @@ def build_index(
     )
     embedder = embedder if embedder is not None else load_embedder(config.embedder)
     known = _stored_vectors(Path(index_dir), config) if reuse else {}
-    vectors, sentence_passages, sentence_vectors, embedded = vectors_for(
+    vectors, sentence_passages, sentence_vectors, embedded, reused = vectors_for(
         passages, texts, embedder, known, config, progress
     )
-    sentence_texts = passage_sentences(passages)[1]
     # What both index places store, beside their own forms of the vectors and of BM25.
     common = {
         "documents": corpus.documents,
@@ -107,7 +107,7 @@ def build_index(
         manifest = save_milvus(
             config, texts=texts, vectors=vectors, sentence_vectors=sentence_vectors, **common
         )
-        return BuildReport(manifest, corpus.warnings, embedded=embedded, reused=len(texts) + len(set(sentence_texts)) - embedded)
+        return BuildReport(manifest, corpus.warnings, embedded=embedded, reused=reused)
     dense, sentence_index = (
         DenseIndex.build(
             matrix,
@@ -122,8 +122,15 @@ def build_index(
     manifest = save_index(
         Path(index_dir), dense=dense, sentences=sentence_index, lexical=lexical, config=config, **common
     )
-    distinct = len(set(sentence_texts))
-    return BuildReport(manifest, corpus.warnings, embedded=embedded, reused=len(texts) + distinct - embedded)
+    return BuildReport(manifest, corpus.warnings, embedded=embedded, reused=reused)
+
+
+class PassageVectors(NamedTuple):
+    vectors: np.ndarray  # one per passage
+    sentence_passages: list[int]  # each sentence's passage row
+    sentence_vectors: np.ndarray  # one per sentence
+    embedded: int  # texts (passages and distinct sentences) embedded
+    reused: int  # texts whose vectors were known
 
 
 def vectors_for(
@@ -133,10 +140,9 @@ def vectors_for(
     known: dict[str, np.ndarray],
     config: Config,
     progress: bool,
-) -> tuple[np.ndarray, list[int], np.ndarray, int]:
+) -> PassageVectors:
     """The vectors of ``passages`` (embedding ``texts``, their retrieval texts) and of their
-    sentences, reusing ``known`` ones by text: ``(passage vectors, each sentence's passage row,
-    sentence vectors, texts embedded)``."""
+    sentences, reusing ``known`` ones by text."""
     sentence_passages, sentences = passage_sentences(passages)
     # Neighbouring passages share a sentence: each distinct sentence is embedded once.
     distinct = list(dict.fromkeys(sentences))
@@ -144,7 +150,10 @@ def vectors_for(
     distinct_vectors, embedded_sentences = _vectors(embedder, distinct, known, config, progress, "sentences")
     row_of = {sentence: row for row, sentence in enumerate(distinct)}
     sentence_vectors = distinct_vectors[[row_of[sentence] for sentence in sentences]]
-    return vectors, sentence_passages, sentence_vectors, embedded_passages + embedded_sentences
+    embedded = embedded_passages + embedded_sentences
+    return PassageVectors(
+        vectors, sentence_passages, sentence_vectors, embedded, len(texts) + len(distinct) - embedded
+    )
 
 
 def _stored_vectors(index_dir: Path, config: Config) -> dict[str, np.ndarray]:

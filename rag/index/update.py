@@ -31,7 +31,7 @@ from rag.corpus.passages import build_passages, retrieval_text
 from rag.embedding.embedders import Embedder, load_embedder
 from rag.errors import IndexLoadError
 from rag.index.added import AddedSegment
-from rag.index.build import BuildReport, build_index, passage_sentences, vectors_for
+from rag.index.build import BuildReport, PassageVectors, build_index, passage_sentences, vectors_for
 from rag.index.dense import DenseIndex
 from rag.index.store import Manifest, changed_settings, read_added, read_document_rows, read_manifest, save_changes
 from rag.models import Document
@@ -117,23 +117,23 @@ def _update_local(
     known = dict(zip((retrieval_text(p) for p in segment.passages), segment.dense.vectors()))
     known.update(zip(passage_sentences(segment.passages)[1], segment.sentences.vectors()))
     embedder = embedder if embedder is not None else load_embedder(config.embedder)
-    vectors, sentence_rows, sentence_vectors, embedded = vectors_for(passages, texts, embedder, known, config, progress)
+    found = vectors_for(passages, texts, embedder, known, config, progress)
     offset = manifest.main_passages
     added = AddedSegment(
         offset=offset,
         documents=tuple(documents),
         passages=tuple(passages),
         tokens=tokens,
-        dense=DenseIndex.build(vectors, exact_max=len(vectors)),
-        sentences=DenseIndex.build(sentence_vectors, exact_max=len(sentence_vectors)),
-        sentence_passages=np.asarray(sentence_rows, dtype=np.int32) + offset,
+        dense=DenseIndex.build(found.vectors, exact_max=len(found.vectors)),
+        sentences=DenseIndex.build(found.sentence_vectors, exact_max=len(found.sentence_vectors)),
+        sentence_passages=np.asarray(found.sentence_passages, dtype=np.int32) + offset,
         removed_documents=tuple(removed),
         removed_rows=np.sort(rows),
     )
     new_manifest = save_changes(
         index_dir, manifest, added, corpus_fingerprint=corpus_fingerprint(corpus_path), started=started
     )
-    return _report(new_manifest, change, passages, texts, embedded)
+    return _report(new_manifest, change, found)
 
 
 def _update_milvus(
@@ -160,7 +160,7 @@ def _update_milvus(
     passages = [passage for document in change.documents for passage in build_passages(document, config)]
     texts = [retrieval_text(passage) for passage in passages]
     embedder = embedder if embedder is not None else load_embedder(config.embedder)
-    vectors, sentence_rows, sentence_vectors, embedded = vectors_for(passages, texts, embedder, {}, config, progress)
+    found = vectors_for(passages, texts, embedder, {}, config, progress)
     new_manifest = change_milvus(
         config,
         documents=sorted(change.documents, key=lambda d: d.doc_id),
@@ -168,14 +168,14 @@ def _update_milvus(
         removed=change.changed,
         passages=passages,
         texts=texts,
-        vectors=vectors,
-        sentence_passages=sentence_rows,
-        sentence_vectors=sentence_vectors,
+        vectors=found.vectors,
+        sentence_passages=found.sentence_passages,
+        sentence_vectors=found.sentence_vectors,
         tokenizer=change.tokenizer,
         corpus_fingerprint=corpus_fingerprint(corpus_path),
         started=started,
     )
-    return _report(new_manifest, change, passages, texts, embedded)
+    return _report(new_manifest, change, found)
 
 
 def _change(
@@ -206,6 +206,5 @@ def _change(
     return _Change(loaded.documents, tuple(sorted(set(doc_ids))), loaded.warnings, tokenizer)
 
 
-def _report(manifest: Manifest, change: _Change, passages, texts, embedded: int) -> BuildReport:
-    total = len(texts) + len(set(passage_sentences(passages)[1]))
-    return BuildReport(manifest, change.warnings, embedded=embedded, reused=total - embedded, changed_only=True)
+def _report(manifest: Manifest, change: _Change, found: PassageVectors) -> BuildReport:
+    return BuildReport(manifest, change.warnings, embedded=found.embedded, reused=found.reused, changed_only=True)
